@@ -38,7 +38,8 @@ def _classify(error: msgspec.ValidationError) -> SchemaError:
         return SchemaError("missing_field", text)
     if NOT_UTC in text:
         return SchemaError("not_utc", text)
-    if text.startswith("Expected") or "Invalid value" in text or "Invalid enum" in text:
+    # "Expected `int`, got `str`" is a type error; "Expected `float` <= 100.0" a bad value.
+    if ", got `" in text or "Invalid value" in text or "Invalid enum" in text:
         return SchemaError("wrong_type", text)
     return SchemaError("invalid_value", text)
 
