@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make test`: the stack up, unit + integration tests against it, the stack down (always).
+# Exits with pytest's exit code; prints the wall time and repeats pytest's summary line last.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+start=$(date +%s)
+mkdir -p run/logs
+log=run/logs/pytest.log
+
+ADWATCH_REQUIRE_STACK=1 ops/with-stack bash -c \
+  '.venv/bin/pytest -q -p no:cacheprovider tests/unit tests/integration "$@" 2>&1 | tee "$0"; exit "${PIPESTATUS[0]}"' \
+  "$log" "$@"
+rc=$?
+
+echo "[test] wall time $(( $(date +%s) - start ))s, pytest exit code $rc"
+# The runner's closing line, repeated last so that the stack-down output does not bury it.
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)|no tests ran' "$log" | tail -n 1)
+[ -n "$summary" ] && echo "$summary"
+exit "$rc"
