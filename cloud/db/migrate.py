@@ -1,0 +1,35 @@
+"""Run the Alembic migrations programmatically (the package ships its alembic.ini)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from cloud.db.options import StorageOptions
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+INI = MIGRATIONS / "alembic.ini"
+
+
+def alembic_config(dsn: str, options: StorageOptions | None = None) -> Config:
+    cfg = Config(str(INI))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    cfg.attributes["dsn"] = dsn
+    if options is not None:
+        cfg.attributes["storage_options"] = options
+    return cfg
+
+
+def upgrade(dsn: str, revision: str = "head", options: StorageOptions | None = None) -> None:
+    command.upgrade(alembic_config(dsn, options), revision)
+
+
+def downgrade(dsn: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(dsn), revision)
+
+
+def current(dsn: str) -> None:
+    command.current(alembic_config(dsn), verbose=False)
