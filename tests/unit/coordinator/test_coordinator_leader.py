@@ -1,0 +1,34 @@
+"""The watchdog's decision: leadership → start/stop/restart the leader services."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.coordinator.leader import next_action
+from edge.coordinator.raft import RaftView
+
+
+def view(role: str, term: int) -> RaftView:
+    return RaftView(
+        node="a:1",
+        role=role,
+        term=term,
+        leader=None,
+        commit_index=0,
+        ready=True,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("serving", "role", "term", "action"),
+    [
+        (None, "leader", 3, "start"),
+        (3, "leader", 3, "keep"),
+        (3, "leader", 5, "restart"),
+        (3, "follower", 3, "stop"),
+        (3, "follower", 4, "stop"),
+        (None, "follower", 4, "keep"),
+    ],
+)
+def test_next_action(serving: int | None, role: str, term: int, action: str) -> None:
+    assert next_action(serving, view(role, term)) == action
