@@ -57,17 +57,24 @@ APT_PACKAGES = [
 APT_COMMANDS = {"java": "default-jre-headless", "mvn": "maven"}
 
 SERVICES: dict[str, Service] = {s.name: s for s in (POSTGRES, REDIS, MOSQUITTO, KAFKA, TIMESCALE)}
-ALIASES = {"pg": "postgres", "postgresql": "postgres", "mqtt": "mosquitto", "ts": "timescale",
-           "timescaledb": "timescale"}
+ALIASES = {
+    "pg": "postgres",
+    "postgresql": "postgres",
+    "mqtt": "mosquitto",
+    "ts": "timescale",
+    "timescaledb": "timescale",
+}
 
 LAYOUT = Layout(Path(__file__).resolve().parent.parent)
 
 
 # --------------------------------------------------------------------------- packages
 
+
 def _dpkg_installed(pkg: str) -> bool:
-    res = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True,
-                         text=True, check=False)
+    res = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
+    )
     return res.returncode == 0 and "install ok installed" in res.stdout
 
 
@@ -85,8 +92,10 @@ def ensure_packages() -> None:
     t0 = time.monotonic()
     say(f"apt: installing {' '.join(missing)} ...")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update", "-qq"],
-                 ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]):
+    for argv in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+    ):
         res = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise StackError(f"{' '.join(argv[:2])} failed:\n{res.stdout[-2000:]}\n{res.stderr}")
@@ -94,6 +103,7 @@ def ensure_packages() -> None:
 
 
 # --------------------------------------------------------------------------- one service
+
 
 def _pidfile(svc: Service) -> PidFile:
     return PidFile(LAYOUT.pids / f"{svc.name}.pid")
@@ -130,8 +140,10 @@ def start_service(svc: Service) -> None:
     else:
         for port in svc.ports:
             if port_open(port):
-                raise StackError(f"{svc.name}: port {port} is in use by a process this stack did "
-                                 f"not start (another checkout's stack?); see `ss -ltnp`")
+                raise StackError(
+                    f"{svc.name}: port {port} is in use by a process this stack did "
+                    f"not start (another checkout's stack?); see `ss -ltnp`"
+                )
         say(f"{svc.name}: starting...")
         svc.prepare(LAYOUT)
         proc = spawn(svc.launch(LAYOUT), _log(svc))
@@ -162,6 +174,7 @@ def stop_service(svc: Service, quiet: bool = False) -> None:
 
 
 # --------------------------------------------------------------------------- whole stack
+
 
 @contextmanager
 def _locked() -> Iterator[None]:
@@ -262,10 +275,12 @@ def cmd_clean() -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="ops/stack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["up", "down", "status", "start", "stop", "restart",
-                                            "clean", "env"])
+    parser = argparse.ArgumentParser(
+        prog="ops/stack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "command", choices=["up", "down", "status", "start", "stop", "restart", "clean", "env"]
+    )
     parser.add_argument("services", nargs="*", help="service names (up/start/stop/restart)")
     args = parser.parse_args(argv)
     try:

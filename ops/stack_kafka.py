@@ -55,9 +55,21 @@ def _fetch_jars(lay: Layout) -> None:
     pom = work / "pom.xml"  # run from the cache so no target/ appears in the repo
     shutil.copyfile(_ops(lay) / "pom.xml", pom)
     say(f"kafka: fetching Kafka {KAFKA_VERSION} jars from Maven Central into {lib} ...")
-    res = run_quiet(["mvn", "-q", "-B", "-f", str(pom), f"-Dkafka.version={KAFKA_VERSION}",
-                     "dependency:copy-dependencies", f"-DoutputDirectory={tmp}",
-                     "-DincludeScope=runtime"], 900, cwd=str(work))
+    res = run_quiet(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            f"-Dkafka.version={KAFKA_VERSION}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={tmp}",
+            "-DincludeScope=runtime",
+        ],
+        900,
+        cwd=str(work),
+    )
     if res.returncode != 0 or not any(tmp.glob("kafka_2.13-*.jar")):
         shutil.rmtree(tmp, ignore_errors=True)
         raise StackError(f"mvn failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
@@ -71,9 +83,18 @@ def _fetch_jars(lay: Layout) -> None:
 
 def _java(lay: Layout, heap: str) -> list[str]:
     log4j = _ops(lay) / "log4j.properties"
-    return ["java", f"-Xmx{heap}", "-Xms64m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-            "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
-            f"-Dlog4j.configuration=file:{log4j}", "-cp", f"{kafka_lib(lay)}/*"]
+    return [
+        "java",
+        f"-Xmx{heap}",
+        "-Xms64m",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j.configuration=file:{log4j}",
+        "-cp",
+        f"{kafka_lib(lay)}/*",
+    ]
 
 
 def _cluster_id() -> str:
@@ -89,14 +110,28 @@ def _kafka_prepare(lay: Layout) -> None:
     data = home / "data"
     data.mkdir(parents=True, exist_ok=True)
     props = (_ops(lay) / "server.properties").read_text()
-    for key, value in {"@KAFKA_PORT@": str(KAFKA_PORT), "@LOG_DIRS@": str(data),
-                       "@CONTROLLER_PORT@": str(KAFKA_CONTROLLER_PORT)}.items():
+    for key, value in {
+        "@KAFKA_PORT@": str(KAFKA_PORT),
+        "@LOG_DIRS@": str(data),
+        "@CONTROLLER_PORT@": str(KAFKA_CONTROLLER_PORT),
+    }.items():
         props = props.replace(key, value)
     (home / "server.properties").write_text(props)
     if (data / "meta.properties").exists():
         return  # formatted before: keep the data across restarts
-    res = run_quiet([*_java(lay, "256m"), "kafka.tools.StorageTool", "format", "-t", _cluster_id(),
-                     "-c", str(home / "server.properties")], 180, cwd=str(home))
+    res = run_quiet(
+        [
+            *_java(lay, "256m"),
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            _cluster_id(),
+            "-c",
+            str(home / "server.properties"),
+        ],
+        180,
+        cwd=str(home),
+    )
     if res.returncode != 0:
         raise StackError(f"kafka storage format failed:\n{res.stdout}\n{res.stderr}")
 
@@ -156,6 +191,12 @@ def _kafka_probe(_: Layout) -> str | None:
 
 
 KAFKA = Service(
-    "kafka", (KAFKA_PORT, KAFKA_CONTROLLER_PORT), _kafka_prepare, _kafka_launch, _kafka_probe,
-    start_timeout=180, stop_timeout=40, env_keys=("ADWATCH_KAFKA_BOOTSTRAP",),
+    "kafka",
+    (KAFKA_PORT, KAFKA_CONTROLLER_PORT),
+    _kafka_prepare,
+    _kafka_launch,
+    _kafka_probe,
+    start_timeout=180,
+    stop_timeout=40,
+    env_keys=("ADWATCH_KAFKA_BOOTSTRAP",),
 )

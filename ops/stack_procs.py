@@ -169,9 +169,10 @@ def run_quiet(
 ) -> subprocess.CompletedProcess[str]:
     """Run a short helper command, capturing output; a timeout counts as a failure (rc 124)."""
     try:
-        return subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, check=False, **kw  # type: ignore[call-overload]
+        done: subprocess.CompletedProcess[str] = subprocess.run(  # type: ignore[call-overload]
+            list(argv), capture_output=True, text=True, timeout=timeout, check=False, **kw
         )
+        return done
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout if isinstance(exc.stdout, str) else ""
         return subprocess.CompletedProcess(list(argv), 124, out, f"timed out after {timeout}s")

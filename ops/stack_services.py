@@ -19,12 +19,15 @@ from pathlib import Path
 
 from stack_procs import Launch, run_quiet, say
 
-PG_PORT = 55432
-REDIS_PORT = 56379
-MQTT_PORT = 51883
-KAFKA_PORT = 59092
-KAFKA_CONTROLLER_PORT = 59093
-TIMESCALE_PORT = 55433
+# Fixed ports (see COMMON.md). ADWATCH_STACK_PORT_OFFSET shifts them all, so a second checkout
+# can run its own stack next to the usual one (run/stack.env then carries the shifted ports).
+_OFFSET = int(os.environ.get("ADWATCH_STACK_PORT_OFFSET", "0"))
+PG_PORT = 55432 + _OFFSET
+REDIS_PORT = 56379 + _OFFSET
+MQTT_PORT = 51883 + _OFFSET
+KAFKA_PORT = 59092 + _OFFSET
+KAFKA_CONTROLLER_PORT = 59093 + _OFFSET
+TIMESCALE_PORT = 55433 + _OFFSET
 KAFKA_VERSION = os.environ.get("ADWATCH_KAFKA_VERSION", "3.9.1")
 PG_BIN = Path(os.environ.get("ADWATCH_PG_BIN", "/usr/lib/postgresql/15/bin"))
 HOST = "127.0.0.1"
@@ -95,14 +98,16 @@ class Service:
 
 # --------------------------------------------------------------------------- PostgreSQL 15
 
+
 def _as_root() -> bool:
     return os.geteuid() == 0
 
 
 def _pg_user_can_use(path: Path) -> bool:
     """Can the postgres user reach (traverse) PATH? (a mktemp -d clone is 0700 root)."""
-    probe = run_quiet(["test", "-x", str(path)], 10, user="postgres", group="postgres",
-                      extra_groups=[], cwd="/")
+    probe = run_quiet(
+        ["test", "-x", str(path)], 10, user="postgres", group="postgres", extra_groups=[], cwd="/"
+    )
     return probe.returncode == 0
 
 
@@ -138,11 +143,23 @@ def _pg_prepare(lay: Layout) -> None:
     pwfile.write_text("postgres\n")
     if user:
         shutil.chown(pwfile, user, user)
-    argv = [str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={pwfile}",
-            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
-            "--no-sync"]
-    res = run_quiet(argv, 180, user=user, group=user, extra_groups=[] if user else None,
-                    cwd=str(base))
+    argv = [
+        str(PG_BIN / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        f"--pwfile={pwfile}",
+        "--auth-local=trust",
+        "--auth-host=scram-sha-256",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+        "--no-sync",
+    ]
+    res = run_quiet(
+        argv, 180, user=user, group=user, extra_groups=[] if user else None, cwd=str(base)
+    )
     pwfile.unlink(missing_ok=True)
     if res.returncode != 0:
         raise StackError(f"initdb failed:\n{res.stdout}\n{res.stderr}")
@@ -151,9 +168,15 @@ def _pg_prepare(lay: Layout) -> None:
 def _pg_launch(lay: Layout) -> Launch:
     base = _pg_base(lay)
     settings = {
-        "listen_addresses": HOST, "port": str(PG_PORT), "unix_socket_directories": "",
-        "max_connections": "200", "shared_buffers": "128MB", "work_mem": "8MB",
-        "max_wal_size": "1GB", "log_min_messages": "warning", "log_line_prefix": "%m [%p] ",
+        "listen_addresses": HOST,
+        "port": str(PG_PORT),
+        "unix_socket_directories": "",
+        "max_connections": "200",
+        "shared_buffers": "128MB",
+        "work_mem": "8MB",
+        "max_wal_size": "1GB",
+        "log_min_messages": "warning",
+        "log_line_prefix": "%m [%p] ",
         "password_encryption": "scram-sha-256",
     }
     argv = [str(PG_BIN / "postgres"), "-D", str(base / "data")]
@@ -163,8 +186,12 @@ def _pg_launch(lay: Layout) -> Launch:
 
 
 def _psql(dsn: str, sql: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return run_quiet([str(PG_BIN / "psql"), dsn, "-X", "-At", "-v", "ON_ERROR_STOP=1"], timeout,
-                     input=sql, env={**os.environ, "PGCONNECT_TIMEOUT": "5"})
+    return run_quiet(
+        [str(PG_BIN / "psql"), dsn, "-X", "-At", "-v", "ON_ERROR_STOP=1"],
+        timeout,
+        input=sql,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    )
 
 
 def _pg_probe(_: Layout) -> str | None:
@@ -193,9 +220,15 @@ def _pg_post_start(_: Layout) -> None:
 
 
 POSTGRES = Service(
-    "postgres", (PG_PORT,), _pg_prepare, _pg_launch, _pg_probe, _pg_post_start,
+    "postgres",
+    (PG_PORT,),
+    _pg_prepare,
+    _pg_launch,
+    _pg_probe,
+    _pg_post_start,
     stop_signal=signal.SIGINT,  # "fast" shutdown; SIGTERM would wait for every client to leave
-    start_timeout=90, stop_timeout=30,
+    start_timeout=90,
+    stop_timeout=30,
     env_keys=("ADWATCH_PG_DSN", "ADWATCH_PG_ADMIN_DSN"),
 )
 
@@ -207,9 +240,25 @@ def _redis_prepare(lay: Layout) -> None:
 
 
 def _redis_launch(lay: Layout) -> Launch:
-    argv = ["redis-server", "--bind", HOST, "--port", str(REDIS_PORT), "--save", "",
-            "--appendonly", "no", "--dir", str(lay.data("redis")), "--daemonize", "no",
-            "--logfile", "", "--databases", "16"]
+    argv = [
+        "redis-server",
+        "--bind",
+        HOST,
+        "--port",
+        str(REDIS_PORT),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(lay.data("redis")),
+        "--daemonize",
+        "no",
+        "--logfile",
+        "",
+        "--databases",
+        "16",
+    ]
     return Launch(argv, lay.data("redis"))
 
 
@@ -218,8 +267,15 @@ def _redis_probe(_: Layout) -> str | None:
     return None if res.stdout.strip() == "PONG" else f"ping: {res.stdout.strip()} {res.stderr}"
 
 
-REDIS = Service("redis", (REDIS_PORT,), _redis_prepare, _redis_launch, _redis_probe,
-                start_timeout=30, env_keys=("ADWATCH_REDIS_URL",))
+REDIS = Service(
+    "redis",
+    (REDIS_PORT,),
+    _redis_prepare,
+    _redis_launch,
+    _redis_probe,
+    start_timeout=30,
+    env_keys=("ADWATCH_REDIS_URL",),
+)
 
 # --------------------------------------------------------------------------- Mosquitto
 
@@ -254,7 +310,8 @@ def _mqtt_prepare(lay: Layout) -> None:
 
 def _mqtt_launch(lay: Layout) -> Launch:
     conf = lay.data("mosquitto") / "mosquitto.conf"
-    return Launch(["mosquitto", "-c", str(conf)], lay.data("mosquitto"))
+    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    return Launch([binary or "/usr/sbin/mosquitto", "-c", str(conf)], lay.data("mosquitto"))
 
 
 def _mqtt_probe(_: Layout) -> str | None:
@@ -270,7 +327,14 @@ def _mqtt_probe(_: Layout) -> str | None:
     return None if sub.stdout.strip() == token else f"mosquitto_sub got {sub.stdout!r}"
 
 
-MOSQUITTO = Service("mosquitto", (MQTT_PORT,), _mqtt_prepare, _mqtt_launch, _mqtt_probe,
-                    start_timeout=30, env_keys=("ADWATCH_MQTT_HOST", "ADWATCH_MQTT_PORT"))
+MOSQUITTO = Service(
+    "mosquitto",
+    (MQTT_PORT,),
+    _mqtt_prepare,
+    _mqtt_launch,
+    _mqtt_probe,
+    start_timeout=30,
+    env_keys=("ADWATCH_MQTT_HOST", "ADWATCH_MQTT_PORT"),
+)
 
 # Kafka and TimescaleDB (they need downloads) live in stack_kafka.py and stack_timescale.py.

@@ -50,8 +50,11 @@ def _npm_install(lay: Layout) -> None:
             shutil.copyfile(_src(lay) / name, tmp / name)
     verb = "ci" if (tmp / "package-lock.json").exists() else "install"
     say(f"timescale: npm {verb} (pglite + timescaledb) into {home} ...")
-    res = run_quiet(["npm", verb, "--legacy-peer-deps", "--no-audit", "--no-fund",
-                     "--loglevel=error"], 900, cwd=str(tmp))
+    res = run_quiet(
+        ["npm", verb, "--legacy-peer-deps", "--no-audit", "--no-fund", "--loglevel=error"],
+        900,
+        cwd=str(tmp),
+    )
     if res.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
         raise StackError(f"npm {verb} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
@@ -72,21 +75,39 @@ def _prepare(lay: Layout) -> None:
 
 
 def _launch(lay: Layout) -> Launch:
-    argv = ["node", str(_home(lay) / "server.mjs"), "--host", HOST, "--port", str(TIMESCALE_PORT),
-            "--data", str(lay.data("timescale") / "data")]
+    argv = [
+        "node",
+        str(_home(lay) / "server.mjs"),
+        "--host",
+        HOST,
+        "--port",
+        str(TIMESCALE_PORT),
+        "--data",
+        str(lay.data("timescale") / "data"),
+    ]
     return Launch(argv, lay.data("timescale"))
 
 
 def _probe(_: Layout) -> str | None:
     sql = "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
-    res = run_quiet([str(PG_BIN / "psql"), STACK_ENV["ADWATCH_TIMESCALE_DSN"], "-X", "-At",
-                     "-c", sql], 15, env={**os.environ, "PGCONNECT_TIMEOUT": "5"})
+    res = run_quiet(
+        [str(PG_BIN / "psql"), STACK_ENV["ADWATCH_TIMESCALE_DSN"], "-X", "-At", "-c", sql],
+        15,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    )
     if res.returncode == 0 and res.stdout.strip():
         return None
     return f"psql: {res.stderr.strip() or res.stdout.strip()}"
 
 
 TIMESCALE = Service(
-    "timescale", (TIMESCALE_PORT,), _prepare, _launch, _probe, missing=_missing,
-    start_timeout=120, stop_timeout=20, env_keys=("ADWATCH_TIMESCALE_DSN",),
+    "timescale",
+    (TIMESCALE_PORT,),
+    _prepare,
+    _launch,
+    _probe,
+    missing=_missing,
+    start_timeout=120,
+    stop_timeout=20,
+    env_keys=("ADWATCH_TIMESCALE_DSN",),
 )
