@@ -1,0 +1,69 @@
+"""What the app holds while it runs: the pool, Redis, and the services built on them.
+
+:func:`lifespan` opens them at start-up and closes them at shutdown; the app's
+dependencies hand the services to handlers by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from litestar import Litestar
+
+from cloud.api.analytics.services import AnalyticsService
+from cloud.api.auth.tokens import TokenVerifier
+from cloud.api.cache import ResponseCache
+from cloud.api.db import Database, make_pool
+from cloud.api.devices.services import DeviceService
+from cloud.api.firmware.services import FirmwareService
+from cloud.api.hot import HotReads
+from cloud.api.locations.services import LocationService
+from cloud.api.ratelimit import RateLimiter
+from cloud.api.settings import ApiSettings
+from cloud.state.keys import StateSettings
+
+
+def lifespan(settings: ApiSettings, state_settings: StateSettings):  # type: ignore[no-untyped-def]
+    """A Litestar lifespan hook bound to ``settings``."""
+
+    @asynccontextmanager
+    async def run(app: Litestar) -> AsyncIterator[None]:
+        pool = make_pool(
+            settings.pg_dsn,
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+        # Open without waiting: the API starts (and /ready says why) while PostgreSQL is down.
+        await pool.open(wait=False)
+        redis = aioredis.Redis.from_url(
+            settings.redis_url,
+            socket_timeout=2.0,
+            socket_connect_timeout=2.0,
+            health_check_interval=30,
+        )
+        db, hot = Database(pool), HotReads(redis, state_settings)
+        cache = ResponseCache(redis, enabled=settings.cache.enabled)
+        app.state.update(
+            {
+                "verifier": TokenVerifier(settings.jwt),
+                "limiter": RateLimiter(redis, settings.rate_limit),
+                "db": db,
+                "redis": redis,
+                "hot": hot,
+                "devices": DeviceService(db, hot, cache, settings.cache.device_list_ttl_s),
+                "locations": LocationService(db, hot),
+                "analytics": AnalyticsService(db, cache, settings.cache.analytics_ttl_s),
+                "firmware": FirmwareService(db, Path(settings.firmware_dir)),
+            }
+        )
+        try:
+            yield
+        finally:
+            await redis.aclose()  # type: ignore[attr-defined]
+            await pool.close()
+
+    return run
