@@ -1,0 +1,86 @@
+"""The connector's run loop: MQTT intake -> route -> Kafka -> MQTT acknowledgement."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+
+from broker.connector import kafka
+from broker.connector.config import ConnectorSettings
+from broker.connector.intake import MqttIntake, Uplink
+from broker.connector.metrics import DEAD_LETTERS, IN_FLIGHT, PRODUCED, RECEIVED
+from broker.connector.route import Routed, route
+
+log = structlog.get_logger("adwatch.connector")
+
+Pending = tuple[Uplink, Routed, "asyncio.Future[Any]"]
+
+
+class Connector:
+    """One connector instance. ``run`` returns when ``stop`` is set."""
+
+    def __init__(self, settings: ConnectorSettings) -> None:
+        self._settings = settings
+        # Bounded by the intake's slots (each entry holds one), hence no maxsize here.
+        self._pending: asyncio.Queue[Pending] = asyncio.Queue()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        s = self._settings
+        await kafka.start_with_retry(lambda: kafka.ensure_topics(s.kafka), "admin")
+        producer = kafka.make_producer(s.kafka)
+        await kafka.start_with_retry(producer.start, "producer")
+        intake = MqttIntake(s.mqtt, asyncio.get_running_loop())
+        intake.start()
+        try:
+            await intake.wait_connected(within_s=30)
+            log.info(
+                "connector.started",
+                client_id=s.mqtt.client_id,
+                kafka=s.kafka.bootstrap,
+                prefix=s.kafka.topic_prefix,
+            )
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(self._produce_loop(intake, producer)),
+                    group.create_task(self._ack_loop(intake, producer)),
+                ]
+                await stop.wait()
+                # Un-acknowledged messages stay in our persistent MQTT session.
+                intake.stop()
+                for task in tasks:
+                    task.cancel()
+        finally:
+            intake.stop()
+            await producer.stop()
+            log.info("connector.stopped", client_id=s.mqtt.client_id)
+
+    async def _produce_loop(self, intake: MqttIntake, producer: AIOKafkaProducer) -> None:
+        prefix = self._settings.kafka.topic_prefix
+        max_raw = self._settings.max_dead_letter_raw
+        received = RECEIVED.labels(self._settings.mqtt.client_id)
+        while True:
+            uplink = await intake.queue.get()
+            received.inc()
+            IN_FLIGHT.inc()
+            routed = route(
+                uplink.topic, uplink.payload, uplink.received_at, prefix=prefix, max_raw=max_raw
+            )
+            if routed.dead:
+                log.warning("connector.dead_letter", topic=uplink.topic[:256], reason=routed.reason)
+            future = await kafka.enqueue(producer, routed)
+            await self._pending.put((uplink, routed, future))
+
+    async def _ack_loop(self, intake: MqttIntake, producer: AIOKafkaProducer) -> None:
+        """Acknowledge in arrival order, each only once Kafka has it."""
+        while True:
+            uplink, routed, future = await self._pending.get()
+            await kafka.delivered(producer, routed, future)
+            intake.done(uplink)
+            IN_FLIGHT.dec()
+            if routed.dead:
+                DEAD_LETTERS.labels(routed.reason).inc()
+            else:
+                PRODUCED.labels(routed.kind.value if routed.kind else "").inc()
