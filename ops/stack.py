@@ -51,6 +51,7 @@ APT_PACKAGES = [
     "lirc",
     "cec-utils",
     "comskip",
+    "wrk",  # load generator of the API benchmark (make bench-api)
 ]
 # Tools that may come from outside Debian's packages: install the package only if the command is
 # missing (node/npm are optional: without them the timescale service is skipped).
