@@ -1,7 +1,8 @@
 """Response caching in Redis, invalidated per tenant.
 
-Every cached value lives under ``api:{<tenant>}:c:<generation>:<digest>``. The
-tenant's generation counter ``api:{<tenant>}:gen`` is part of the key, so
+Every cached value lives under ``<prefix>:{<tenant>}:c:<generation>:<digest>``
+(prefix ``adwatch:api`` by default). The tenant's generation counter
+``<prefix>:{<tenant>}:gen`` is part of the key, so
 :func:`invalidate_tenant` (one ``INCR``) makes every older entry of that tenant
 unreachable at once; the stale entries then expire by their TTL. A hit costs one
 round trip: a Lua script reads the generation and the entry together.
@@ -37,9 +38,12 @@ return {gen, redis.call('GET', ARGV[1] .. gen .. ':' .. ARGV[2])}
 """
 
 
-def gen_key(tenant: str) -> str:
+DEFAULT_PREFIX = "adwatch:api"
+
+
+def gen_key(tenant: str, prefix: str = DEFAULT_PREFIX) -> str:
     # The hash tag keeps a tenant's keys in one slot should Redis ever be clustered.
-    return f"api:{{{tenant}}}:gen"
+    return f"{prefix}:{{{tenant}}}:gen"
 
 
 def digest(namespace: str, params: tuple[object, ...]) -> str:
@@ -48,14 +52,20 @@ def digest(namespace: str, params: tuple[object, ...]) -> str:
     return f"{namespace}:{hashlib.blake2b(raw, digest_size=16).hexdigest()}"
 
 
-async def invalidate_tenant(redis: RedisClient, tenant: str) -> int:
-    """Drop every cached response of ``tenant``; returns the new generation."""
-    return int(await redis.incr(gen_key(tenant)))
+async def invalidate_tenant(redis: RedisClient, tenant: str, prefix: str = DEFAULT_PREFIX) -> int:
+    """Drop every cached response of ``tenant``; returns the new generation.
+
+    For writers that change what the API shows (the stream sink, firmware publishing).
+    """
+    return int(await redis.incr(gen_key(tenant, prefix)))
 
 
 class ResponseCache:
-    def __init__(self, redis: RedisClient, *, enabled: bool = True) -> None:
+    def __init__(
+        self, redis: RedisClient, *, enabled: bool = True, prefix: str = DEFAULT_PREFIX
+    ) -> None:
         self._redis = redis
+        self._prefix = prefix
         self._enabled = enabled
         self._lookup = redis.register_script(_LOOKUP)
 
@@ -70,9 +80,9 @@ class ResponseCache:
         if not self._enabled or ttl_s <= 0:
             return await compute()
         namespace = key.split(":", 1)[0]
-        prefix = f"api:{{{tenant}}}:c:"
+        prefix = f"{self._prefix}:{{{tenant}}}:c:"
         try:
-            gen, raw = await self._lookup(keys=[gen_key(tenant)], args=[prefix, key])
+            gen, raw = await self._lookup(keys=[gen_key(tenant, self._prefix)], args=[prefix, key])
         except RedisError as exc:
             CACHE_ERRORS.inc()
             log.warning("cache_unavailable", error=str(exc))

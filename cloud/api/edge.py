@@ -88,6 +88,11 @@ class EdgeMiddleware:
         self._trusted = trusted_proxies
         self._access_log = access_log
 
+    @property
+    def app(self) -> App:
+        """The wrapped application."""
+        return self._app
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)

@@ -56,12 +56,12 @@ class Decision(msgspec.Struct, frozen=True):
     scope: str = ""
 
 
-def token_key(authorization: str) -> str:
-    return "api:rl:tok:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
+def token_key(prefix: str, authorization: str) -> str:
+    return f"{prefix}:rl:tok:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
 
 
-def ip_key(ip: str) -> str:
-    return f"api:rl:ip:{ip}"
+def ip_key(prefix: str, ip: str) -> str:
+    return f"{prefix}:rl:ip:{ip}"
 
 
 def _params(rate: float, burst: int) -> tuple[int, int]:
@@ -70,20 +70,21 @@ def _params(rate: float, burst: int) -> tuple[int, int]:
 
 
 class RateLimiter:
-    def __init__(self, redis: RedisClient, cfg: RateLimitSettings) -> None:
+    def __init__(self, redis: RedisClient, cfg: RateLimitSettings, prefix: str) -> None:
         self._cfg = cfg
+        self._prefix = prefix
         self._script = redis.register_script(_GCRA)
 
     async def check(self, ip: str, authorization: str | None) -> Decision:
         if not self._cfg.enabled:
             return Decision(True)
         keys, args, scopes = (
-            [ip_key(ip)],
+            [ip_key(self._prefix, ip)],
             [*_params(self._cfg.per_ip_rate, self._cfg.per_ip_burst)],
             ["ip"],
         )
         if authorization:
-            keys.append(token_key(authorization))
+            keys.append(token_key(self._prefix, authorization))
             args.extend(_params(self._cfg.per_token_rate, self._cfg.per_token_burst))
             scopes.append("token")
         try:

@@ -46,11 +46,11 @@ def lifespan(settings: ApiSettings, state_settings: StateSettings):  # type: ign
             health_check_interval=30,
         )
         db, hot = Database(pool), HotReads(redis, state_settings)
-        cache = ResponseCache(redis, enabled=settings.cache.enabled)
+        cache = ResponseCache(redis, enabled=settings.cache.enabled, prefix=settings.key_prefix)
         app.state.update(
             {
                 "verifier": TokenVerifier(settings.jwt),
-                "limiter": RateLimiter(redis, settings.rate_limit),
+                "limiter": RateLimiter(redis, settings.rate_limit, settings.key_prefix),
                 "db": db,
                 "redis": redis,
                 "hot": hot,

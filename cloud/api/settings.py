@@ -70,6 +70,7 @@ class ApiSettings(_Section, frozen=True):
     cors_origins: list[str] = msgspec.field(default_factory=list)
     trusted_proxies: list[str] = msgspec.field(default_factory=list)  # honour X-Forwarded-For
     firmware_dir: str = "run/firmware"
+    key_prefix: str = "adwatch:api"  # this API's own Redis keys (cache, rate limits)
     state_prefix: str = "adwatch:v1"  # cloud.state's Redis key prefix
     online_ttl_s: float = 90.0  # as cloud.state: seen within this long = online
     log_level: str = "info"
