@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
+from cloud.db.errors import DbError, DbUnavailable
 from cloud.db.options import StorageOptions
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -23,13 +27,28 @@ def alembic_config(dsn: str, options: StorageOptions | None = None) -> Config:
     return cfg
 
 
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        raise DbUnavailable(str(exc.orig)) from exc
+    except DBAPIError as exc:
+        raise DbError(str(exc.orig)) from exc
+    except SQLAlchemyError as exc:
+        raise DbError(str(exc)) from exc
+
+
 def upgrade(dsn: str, revision: str = "head", options: StorageOptions | None = None) -> None:
-    command.upgrade(alembic_config(dsn, options), revision)
+    with _translated():
+        command.upgrade(alembic_config(dsn, options), revision)
 
 
 def downgrade(dsn: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(dsn), revision)
+    with _translated():
+        command.downgrade(alembic_config(dsn), revision)
 
 
 def current(dsn: str) -> None:
-    command.current(alembic_config(dsn), verbose=False)
+    with _translated():
+        command.current(alembic_config(dsn), verbose=False)
