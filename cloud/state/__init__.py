@@ -19,9 +19,14 @@ Key layout
     ``>= now - online_ttl_s`` (default 90 s, three health intervals); read with
     ``ZRANGEBYSCORE key (now - online_ttl_s) +inf`` — stale members are trimmed by readers
     (``ZREMRANGEBYSCORE key -inf (now - online_ttl_s)``) and the whole key expires after
-    ``online_ttl_s`` without writes. A ``status`` message with ``state = "offline"`` (the
-    Last Will) removes the member at once. Scores only move forward (``ZADD GT``), so a
+    ``online_ttl_s`` without writes. Scores only move forward (``ZADD GT``), so a
     redelivered older record never makes a device look fresher than it is.
+
+``P:offline``  ZSET, member ``{tenant}/{device}``, score = receive time of its latest
+    ``status`` message with ``state = "offline"`` (the Last Will), TTL ``online_ttl_s``.
+    Such a status removes the device from both online sets, and an uplink only puts it
+    back if it was received after that offline status (topics are consumed by separate
+    agents, so an older health record may be processed after the Last Will).
 
 Use :class:`cloud.state.store.HotState` (``redis.asyncio``) rather than these keys directly
 where possible; :mod:`cloud.state.keys` builds every key name.

@@ -24,6 +24,10 @@ def health_key(prefix: str, tenant: str, device: str) -> str:
     return f"{prefix}:health:{tenant}:{device}"
 
 
+def offline_key(prefix: str) -> str:
+    return f"{prefix}:offline"
+
+
 def online_key(prefix: str, tenant: str | None = None) -> str:
     """The per-tenant online set, or the fleet-wide one when ``tenant`` is None."""
     return f"{prefix}:online" if tenant is None else f"{prefix}:online:{tenant}"
@@ -48,39 +52,50 @@ class DeviceRef:
 class StateUpdate:
     """What one batch of ingest records changes in Redis.
 
-    ``seen`` maps each device to its last-seen time (Unix seconds) if the batch leaves it
-    online; ``offline`` holds devices whose last record in the batch was an offline status;
+    ``seen`` maps each device to the latest cloud receive time (Unix seconds) of its
+    uplinks other than an offline status; ``offline`` to that of its latest offline status;
     ``health`` holds each device's newest health record of the batch.
     """
 
     seen: dict[DeviceRef, float] = field(default_factory=dict)
-    offline: set[DeviceRef] = field(default_factory=set)
+    offline: dict[DeviceRef, float] = field(default_factory=dict)
     health: dict[DeviceRef, IngestRecord] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return bool(self.seen or self.offline or self.health)
 
+    def devices(self) -> list[DeviceRef]:
+        return sorted(set(self.seen) | set(self.offline), key=lambda r: (r.tenant, r.device))
+
 
 def plan_update(records: Iterable[IngestRecord]) -> StateUpdate:
-    """Fold a batch (in Kafka order, so per device in arrival order) into one update.
+    """Fold a batch into one update.
 
-    Arrival order, not the device timestamp, decides: a Last Will is composed when the
-    device connects, so its ``ts`` is older than everything the device sent afterwards.
+    The cloud receive time orders everything, not the device timestamp: a Last Will is
+    composed when the device connects, so its ``ts`` is older than all the device sent
+    afterwards, yet it is received last. Batches of different topics are processed in
+    any order, so the decision (online iff seen after the latest offline status) is taken
+    in Redis against the stored times (see ``cloud.state.store``), not here.
     """
     update = StateUpdate()
     for record in records:
         ref = DeviceRef(record.tenant, record.location, record.device)
         payload = record.payload
+        at = record.received_at.timestamp()
         if isinstance(payload, DeviceStatus) and payload.state == "offline":
-            update.seen.pop(ref, None)
-            update.offline.add(ref)
+            update.offline[ref] = max(at, update.offline.get(ref, at))
             continue
-        update.offline.discard(ref)
-        seen = record.received_at.timestamp()
-        update.seen[ref] = max(seen, update.seen.get(ref, seen))
+        update.seen[ref] = max(at, update.seen.get(ref, at))
         if isinstance(payload, HealthReport):
-            update.health[ref] = record
+            newest = update.health.get(ref)
+            if newest is None or newest.received_at <= record.received_at:
+                update.health[ref] = record
     return update
+
+
+def is_online(seen: float | None, offline_at: float | None) -> bool:
+    """The rule the Redis script applies: seen, and after the latest offline status."""
+    return seen is not None and (offline_at is None or seen > offline_at)
 
 
 def online_cutoff(now: float, settings: StateSettings) -> float:

@@ -15,6 +15,7 @@ from cloud.state.keys import (
     StateUpdate,
     fleet_member,
     health_key,
+    offline_key,
     online_cutoff,
     online_key,
     tenant_member,
@@ -23,6 +24,35 @@ from cloud.state.model import LatestHealth, OnlineDevice
 from schemas.messages import HealthReport
 
 _health_decoder = msgspec.json.Decoder(LatestHealth)
+
+# One device's online bookkeeping, atomic in Redis. KEYS: tenant online set, fleet online
+# set, offline markers. ARGV: tenant member, fleet member, marker member, seen ("" = none),
+# offline_at ("" = none), TTL. Online iff seen after the latest offline status (see
+# ``cloud.state.keys.is_online``): batches of different topics arrive in any order.
+_ONLINE_SCRIPT = """
+local off = redis.call('ZSCORE', KEYS[3], ARGV[3])
+if ARGV[5] ~= '' then
+  if (not off) or tonumber(off) < tonumber(ARGV[5]) then
+    redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])
+    off = ARGV[5]
+  end
+  redis.call('EXPIRE', KEYS[3], ARGV[6])
+end
+if ARGV[4] ~= '' and ((not off) or tonumber(ARGV[4]) > tonumber(off)) then
+  redis.call('ZADD', KEYS[1], 'GT', ARGV[4], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
+end
+if off then
+  local score = redis.call('ZSCORE', KEYS[2], ARGV[2])
+  if score and tonumber(score) <= tonumber(off) then
+    redis.call('ZREM', KEYS[1], ARGV[1])
+    redis.call('ZREM', KEYS[2], ARGV[2])
+  end
+end
+return 1
+"""
 
 
 def _health_values(prefix: str, update: StateUpdate) -> dict[str, bytes]:
@@ -59,33 +89,34 @@ class HotState:
     def __init__(self, redis: Any, settings: StateSettings) -> None:
         self._redis = redis
         self._settings = settings
+        self._script = redis.register_script(_ONLINE_SCRIPT)
 
     @property
     def settings(self) -> StateSettings:
         return self._settings
 
     async def apply(self, update: StateUpdate) -> None:
-        """Write one batch's update in a single MULTI/EXEC round trip."""
+        """Write one batch's update in one pipelined round trip (one script call per device)."""
         if not update:
             return
         prefix = self._settings.prefix
-        online_ttl = max(1, math.ceil(self._settings.online_ttl_s))
+        online_ttl = str(max(1, math.ceil(self._settings.online_ttl_s)))
         health_ttl = max(1, math.ceil(self._settings.health_ttl_s))
-        pipe = self._redis.pipeline(transaction=True)
-        by_tenant: dict[str, dict[str, float]] = {}
-        fleet: dict[str, float] = {}
-        for ref, seen in update.seen.items():
-            by_tenant.setdefault(ref.tenant, {})[tenant_member(ref.location, ref.device)] = seen
-            fleet[fleet_member(ref.tenant, ref.location, ref.device)] = seen
-        for tenant, members in by_tenant.items():
-            pipe.zadd(online_key(prefix, tenant), members, gt=True)
-            pipe.expire(online_key(prefix, tenant), online_ttl)
-        if fleet:
-            pipe.zadd(online_key(prefix), fleet, gt=True)
-            pipe.expire(online_key(prefix), online_ttl)
-        for ref in update.offline:
-            pipe.zrem(online_key(prefix, ref.tenant), tenant_member(ref.location, ref.device))
-            pipe.zrem(online_key(prefix), fleet_member(ref.tenant, ref.location, ref.device))
+        pipe = self._redis.pipeline(transaction=False)
+        for ref in update.devices():
+            seen, off = update.seen.get(ref), update.offline.get(ref)
+            await self._script(
+                keys=[online_key(prefix, ref.tenant), online_key(prefix), offline_key(prefix)],
+                args=[
+                    tenant_member(ref.location, ref.device),
+                    fleet_member(ref.tenant, ref.location, ref.device),
+                    f"{ref.tenant}/{ref.device}",
+                    "" if seen is None else repr(seen),
+                    "" if off is None else repr(off),
+                    online_ttl,
+                ],
+                client=pipe,
+            )
         for key, value in _health_values(prefix, update).items():
             pipe.set(key, value, ex=health_ttl)
         try:
