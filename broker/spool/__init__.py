@@ -13,6 +13,7 @@ Stable API (the worker outbox depends on it; change only by adding)::
             ...publish item.topic, item.payload, item.qos, item.retain...
         spool.ack(item.seq, ...)                             # removed for good (durably)
         spool.depth, spool.bytes, spool.oldest_age(), spool.disk_bytes(), spool.stats()
+        spool.newest_seq()                                   # highest seq ever handed out
 
 Semantics
 - FIFO by ``seq`` (strictly increasing, never reused, even after the file empties).

@@ -306,6 +306,15 @@ class Spool:
             row = self._db.execute("SELECT enqueued_at FROM spool ORDER BY seq LIMIT 1").fetchone()
         return 0.0 if row is None else max(0.0, self._clock() - row[0])
 
+    def newest_seq(self) -> int:
+        """The highest seq ever handed out (0 for a new file); waiting or not."""
+        with self._lock:
+            self._check_open()
+            row = self._db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'spool'"
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
     def disk_bytes(self) -> int:
         """Bytes the spool takes on disk (database file + write-ahead log)."""
         total = 0

@@ -1,0 +1,1 @@
+"""The venue -> cloud store-and-forward bridge (import ``broker.bridge.core.Bridge``)."""
