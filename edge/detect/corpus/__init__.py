@@ -1,0 +1,1 @@
+"""Synthetic broadcast corpus: timeline planning (pure), rendering, audio, muxing."""
