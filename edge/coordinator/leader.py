@@ -17,7 +17,7 @@ import structlog
 
 from edge.coordinator.config import CoordinatorConfig
 from edge.coordinator.raft import RaftView
-from edge.coordinator.services import ServiceFactory
+from edge.coordinator.services import LeaderService
 from edge.discovery import BrokerAdvert
 
 log = structlog.get_logger(__name__)
@@ -47,16 +47,16 @@ def next_action(serving_term: int | None, view: RaftView) -> Action:
 async def serve_as_leader(
     cfg: CoordinatorConfig,
     term: int,
-    broker: ServiceFactory,
-    bridge: ServiceFactory,
+    broker: LeaderService,
+    bridge: LeaderService,
     on_up: Callable[[], None],
 ) -> None:
     """Run broker, bridge and advert for ``term`` until cancelled."""
     disc = cfg.discovery
     async with contextlib.AsyncExitStack() as stack:
         log.info("leader_services_starting", term=term, port=cfg.broker.port)
-        await stack.enter_async_context(broker(cfg))
-        await stack.enter_async_context(bridge(cfg))
+        await stack.enter_async_context(broker.session())
+        await stack.enter_async_context(bridge.session())
         await stack.enter_async_context(
             BrokerAdvert(
                 cfg.node.tenant,

@@ -22,7 +22,7 @@ from edge.coordinator.errors import CoordinatorError, RaftError
 from edge.coordinator.leader import Serving, next_action, serve_as_leader
 from edge.coordinator.raft import RaftView, VenueRaft
 from edge.coordinator.registry import DeviceRecord, MarkSeen, Role, Sighting, UpsertDevice
-from edge.coordinator.services import BRIDGES, BROKERS, pick
+from edge.coordinator.services import BRIDGES, BROKERS, build
 
 log = structlog.get_logger(__name__)
 SELF_SEEN_PERIOD_S = 5.0
@@ -44,8 +44,8 @@ class NodeStatus(msgspec.Struct, frozen=True, kw_only=True):
 class Coordinator:
     def __init__(self, cfg: CoordinatorConfig) -> None:
         self._cfg = cfg
-        self._broker = pick(BROKERS, "broker", cfg.broker.type)
-        self._bridge = pick(BRIDGES, "bridge", cfg.bridge.type)
+        self._broker = build(BROKERS, "broker", cfg)
+        self._bridge = build(BRIDGES, "bridge", cfg)
         self._task: asyncio.Task[None] | None = None
         self._serving: Serving | None = None
         self._pending_term: int | None = None
@@ -71,7 +71,7 @@ class Coordinator:
         finally:
             seen.cancel()
             await self._stop_services()
-            await asyncio.to_thread(raft.destroy)
+            await asyncio.to_thread(raft.destroy_synchronous)
             self._write_status(raft)
             log.info("coordinator_stopped", node=self._cfg.node.id)
 
