@@ -83,6 +83,7 @@ class Worker:
         self._uptime = Uptime()
         self._break_ids: dict[str, object] = {}
         self.exit_code = 0
+        self.outbox_left: int | None = None  # outbox depth at exit (0 = fully delivered)
         Path(cfg.outbox.path).parent.mkdir(parents=True, exist_ok=True)
         self.spool = Spool(Path(cfg.outbox.path), max_bytes=cfg.outbox.max_bytes)
         self.pipeline = Pipeline(cfg.source, self.settings, self._factory, self._emit)
@@ -341,6 +342,7 @@ class Worker:
         link_stop.set()
         await link_task
         await self.chain.aclose()
+        self.outbox_left = self.spool.depth
         self.spool.close()
 
 
