@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--share-group", help="shared-subscription group (default ingest)")
     p.add_argument("--topic-prefix", help="prefix for every Kafka topic name")
     p.add_argument("--receive-maximum", type=int, help="max un-acknowledged MQTT messages")
+    p.add_argument("--session-expiry", type=int, help="MQTT session expiry in seconds")
     p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics (0 = off)")
     p.add_argument("--log-level", help="debug, info, warning, error")
     return p
@@ -44,6 +45,7 @@ def _settings(args: argparse.Namespace) -> ConnectorSettings:
         ("mqtt", "share_group"): args.share_group,
         ("kafka", "topic_prefix"): args.topic_prefix,
         ("mqtt", "receive_maximum"): args.receive_maximum,
+        ("mqtt", "session_expiry_s"): args.session_expiry,
         (None, "metrics_port"): args.metrics_port,
         (None, "log_level"): args.log_level,
     }
