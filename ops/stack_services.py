@@ -116,6 +116,10 @@ def _pg_base(lay: Layout) -> Path:
     link = lay.data("pg")
     if link.exists():
         return link.resolve()
+    if link.is_symlink():  # its target in /tmp was cleaned away: start a new cluster there
+        base = link.resolve()
+        base.mkdir(mode=0o700, parents=True)
+        return base
     lay.run.mkdir(parents=True, exist_ok=True)
     if not _as_root() or _pg_user_can_use(lay.run):
         link.mkdir()
