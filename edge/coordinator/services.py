@@ -10,10 +10,12 @@ subscribes to it) and closes them in reverse.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
@@ -23,6 +25,7 @@ from edge.coordinator.config import CoordinatorConfig
 from edge.coordinator.errors import ConfigError, ServiceError
 
 log = structlog.get_logger(__name__)
+BRIDGE_READY_TIMEOUT_S = 10.0
 
 
 class LeaderService(Protocol):
@@ -103,19 +106,52 @@ class PlainAmqttService:
 
 
 class VenueBridgeService:
-    """The store-and-forward bridge to the cloud (``broker.bridge``)."""
+    """The store-and-forward bridge to the cloud (``broker.bridge``).
+
+    ``[bridge.settings]`` is its own settings tree; tenant and location come
+    from ``[node]``, the local endpoint's host and port from ``[broker]`` (its
+    credentials from ``[bridge.settings.local]``), and the spool defaults to
+    ``{data_dir}/bridge-spool.sqlite``.
+    """
 
     def __init__(self, cfg: CoordinatorConfig) -> None:
-        from broker.bridge import BridgeSettings
+        from broker.bridge.settings import BridgeSettings
 
-        self.settings = _convert(dict(cfg.bridge.settings), BridgeSettings, "bridge")
+        tree = dict(cfg.bridge.settings)
+        local_host = "127.0.0.1" if cfg.broker.host in ("0.0.0.0", "::", "") else cfg.broker.host
+        tree["local"] = {"host": local_host, "port": cfg.broker.port, **tree.get("local", {})}
+        tree.setdefault("spool_path", str(Path(cfg.node.data_dir) / "bridge-spool.sqlite"))
+        tree |= {"tenant": cfg.node.tenant, "location": cfg.node.location}
+        self.settings = _convert(tree, BridgeSettings, "bridge")
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[object]:
-        from broker.bridge import Bridge
+        from broker.bridge.core import Bridge
+        from broker.errors import BrokerError
 
-        async with Bridge(self.settings) as bridge:
+        try:
+            bridge = Bridge(self.settings)
+            await bridge.__aenter__()
+        except BrokerError as exc:
+            raise ServiceError(f"bridge did not start: {exc}") from exc
+        try:
+            await _bridge_subscribed(bridge, BRIDGE_READY_TIMEOUT_S)
             yield bridge
+        finally:
+            await bridge.__aexit__(None, None, None)
+
+
+async def _bridge_subscribed(bridge: Any, timeout: float) -> None:  # noqa: ASYNC109
+    """Wait until the bridge has subscribed to the venue broker's uplinks: amqtt
+    drops a message that matches no subscription, after PUBACKing it, so the
+    advert must not go up before. ``Bridge`` has no public readiness signal yet;
+    until it does, use its ``_local_ready`` event (asked of the broker owners)."""
+    ready = getattr(bridge, "wait_ready", None)
+    waiter = ready() if callable(ready) else bridge._local_ready.wait()
+    try:
+        await asyncio.wait_for(waiter, timeout)
+    except TimeoutError:
+        raise ServiceError(f"bridge not subscribed to the venue broker after {timeout}s") from None
 
 
 class NoBridge:

@@ -36,8 +36,15 @@ class Outbox:
 
 class Publisher:
     def __init__(
-        self, tenant: str, location: str, device: str, browser: BrokerBrowser, replay_s: float
+        self,
+        tenant: str,
+        location: str,
+        device: str,
+        browser: BrokerBrowser,
+        replay_s: float,
+        password: str | None = None,
     ) -> None:
+        self.password = password
         self.tenant, self.location, self.device = tenant, location, device
         self.browser = browser
         self.replay_s = replay_s
@@ -124,6 +131,8 @@ class Publisher:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        if self.password is not None:
+            client.username_pw_set(self.device, self.password)
         client.reconnect_delay_set(0.2, 2)
         client.connect_async(ep.host, ep.port, keepalive=10)
         client.loop_start()

@@ -78,15 +78,29 @@ class CloudCollector:
         self._client.disconnect()
 
 
-def bridge_config(cloud_host: str, cloud_port: int, workdir: Path) -> dict[str, Any]:
-    """``[bridge]`` for the project's store-and-forward bridge (filled in per node)."""
+DEVICE_PASSWORD = "device-secret-for-tests"
+BRIDGE_USER, BRIDGE_PASSWORD = "coordinator", "bridge-secret-for-tests"
+
+
+def venue_auth(workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A password file for the venue broker (the bridge account and one per
+    worker) and the bridge's local login: the real auth + ACL path."""
+    from broker.venue.passwords import format_password_file, hash_password
+
+    users = {w: hash_password(DEVICE_PASSWORD) for w in WORKERS}
+    users[BRIDGE_USER] = hash_password(BRIDGE_PASSWORD)
+    path = workdir / "venue.passwd"
+    path.write_text(format_password_file(users))
+    broker = {"type": "venue", "settings": {"password_file": str(path)}}
+    local = {"username": BRIDGE_USER, "password": BRIDGE_PASSWORD}
+    return broker, local
+
+
+def bridge_config(cloud: Any, local: dict[str, Any]) -> dict[str, Any]:
+    """``[bridge]`` for the project's bridge; each node spools in its own data dir."""
     return {
         "type": "venue",
-        "settings": {
-            "cloud_host": cloud_host,
-            "cloud_port": cloud_port,
-            "spool_dir": str(workdir),
-        },
+        "settings": {"cloud": {"host": cloud.host, "port": cloud.port}, "local": local},
     }
 
 
@@ -99,9 +113,10 @@ async def _wait(cond: Any, timeout: float, what: str) -> None:  # noqa: ASYNC109
 
 
 async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[str, Any]:
-    broker = {"type": args.broker, "settings": {"dev": True}} if args.broker == "venue" else None
-    bridge = bridge_config(cloud.host, cloud.port, workdir) if cloud is not None else None
-    cluster = Cluster(workdir, broker=broker or {"type": "amqtt"}, bridge=bridge)
+    broker, local = venue_auth(workdir) if args.broker == "venue" else ({"type": "amqtt"}, {})
+    bridge = bridge_config(cloud, local) if cloud is not None else None
+    credentials = DEVICE_PASSWORD if args.broker == "venue" else None
+    cluster = Cluster(workdir, broker=broker, bridge=bridge)
     collector = CloudCollector(cloud.host, cloud.port) if cloud is not None else None
     cluster.start_all()
     stop = asyncio.Event()
@@ -117,7 +132,9 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
                 browser = await stack.enter_async_context(
                     BrokerBrowser(TENANT, LOCATION, interfaces=IFACES)
                 )
-                pubs.append(Publisher(TENANT, LOCATION, device, browser, args.replay_s))
+                pubs.append(
+                    Publisher(TENANT, LOCATION, device, browser, args.replay_s, credentials)
+                )
             stack.callback(lambda: [p.close() for p in pubs])
             tasks = [asyncio.create_task(p.follow()) for p in pubs]
             tasks += [asyncio.create_task(p.publish(args.rate, stop)) for p in pubs]
