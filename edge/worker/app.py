@@ -285,6 +285,10 @@ class Worker:
 
     # ---------------------------------------------------------------- lifecycle
 
+    def request_stop(self) -> None:
+        """Same as SIGTERM: stop cleanly (flush the open break, drain, say offline)."""
+        self._stop.set()
+
     async def run(self) -> int:
         self._loop = loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

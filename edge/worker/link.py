@@ -168,6 +168,8 @@ class MqttLink:
             lambda: self._on_connect(client, rc, connected)
         )
         client.on_disconnect = lambda *_a: self._threadsafe(self._lost.set)
+        # One attempt per client: our loop owns the backoff (and rediscovery), not paho's.
+        client.on_connect_fail = lambda *_a: self._threadsafe(self._lost.set)
         try:
             client.connect_async(endpoint[0], endpoint[1], keepalive=self._cfg.keepalive_s)
             client.loop_start()
