@@ -274,7 +274,8 @@ def timescale_rollup(view: str, opts: StorageOptions) -> list[str]:
 def postgres_rollup(view: str) -> list[str]:
     select, key = ROLLUPS[view]
     return [
-        f"CREATE MATERIALIZED VIEW {view} AS {select} WITH NO DATA",
+        # Populated (from empty tables) so it can be read before the first upkeep.
+        f"CREATE MATERIALIZED VIEW {view} AS {select}",
         # REFRESH ... CONCURRENTLY needs a unique index; it keeps readers unblocked.
         f"CREATE UNIQUE INDEX uq_{view} ON {view} ({key})",
     ]

@@ -17,13 +17,18 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 INI = MIGRATIONS / "alembic.ini"
 
 
-def alembic_config(dsn: str, options: StorageOptions | None = None) -> Config:
+def alembic_config(
+    dsn: str, options: StorageOptions | None = None, schema: str | None = None
+) -> Config:
+    """``schema``: migrate into that schema (created if missing) instead of ``public``."""
     cfg = Config(str(INI))
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     cfg.attributes["dsn"] = dsn
     if options is not None:
         cfg.attributes["storage_options"] = options
+    if schema is not None:
+        cfg.attributes["schema"] = schema
     return cfg
 
 
@@ -39,14 +44,17 @@ def _translated() -> Iterator[None]:
         raise DbError(str(exc)) from exc
 
 
-def upgrade(dsn: str, revision: str = "head", options: StorageOptions | None = None) -> None:
+def upgrade(
+    dsn: str, revision: str = "head", options: StorageOptions | None = None,
+    schema: str | None = None,
+) -> None:  # fmt: skip
     with _translated():
-        command.upgrade(alembic_config(dsn, options), revision)
+        command.upgrade(alembic_config(dsn, options, schema), revision)
 
 
-def downgrade(dsn: str, revision: str = "base") -> None:
+def downgrade(dsn: str, revision: str = "base", schema: str | None = None) -> None:
     with _translated():
-        command.downgrade(alembic_config(dsn), revision)
+        command.downgrade(alembic_config(dsn, schema=schema), revision)
 
 
 def current(dsn: str) -> None:

@@ -38,7 +38,7 @@ def options_from(x_args: Mapping[str, str], env: Mapping[str, str]) -> StorageOp
     """Merge ``-x`` arguments over ``ADWATCH_DB_<KEY>`` environment variables."""
     values: dict[str, object] = {}
     known = {f.name for f in fields(StorageOptions)}
-    unknown = set(x_args) - known - {"dsn"}
+    unknown = set(x_args) - known - {"dsn", "schema"}
     if unknown:
         raise DbError(f"unknown -x option(s): {', '.join(sorted(unknown))}")
     for name in known:

@@ -34,11 +34,26 @@ def run_offline() -> None:
         context.run_migrations()
 
 
+def _schema() -> str | None:
+    """Optional schema to migrate into (tests isolate themselves this way on one database)."""
+    schema = config.attributes.get("schema") or x_args.get("schema")
+    if schema and not schema.replace("_", "").isalnum():
+        raise SystemExit(f"bad schema name {schema!r}")
+    return str(schema) if schema else None
+
+
 def run_online() -> None:
     engine = create_engine(sqlalchemy_url(_dsn()), poolclass=pool.NullPool)
+    schema = _schema()
     try:
         with engine.connect() as connection:
-            context.configure(connection=connection, transactional_ddl=True)
+            if schema:
+                connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                connection.exec_driver_sql(f"SET search_path TO {schema}, public")
+                connection.commit()
+            context.configure(
+                connection=connection, transactional_ddl=True, version_table_schema=schema
+            )
             with context.begin_transaction():
                 context.run_migrations()
     finally:
