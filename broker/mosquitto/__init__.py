@@ -1,0 +1,1 @@
+"""Mosquitto config generation equivalent to the venue broker (``broker.mosquitto.config``)."""

@@ -1,0 +1,72 @@
+"""Pure decisions of the bridge and the Mosquitto config generator."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.bridge.metrics import RateMeter
+from broker.bridge.policy import backoff_delay, downlink_retain, split_window
+from broker.mosquitto.config import CloudLink, MosquittoSettings, render
+from schemas.topics import device_topic, ota_topic
+
+
+def test_backoff_grows_and_caps_with_jitter() -> None:
+    low = [backoff_delay(n, 0.5, 30.0, rand=lambda: 0.0) for n in range(10)]
+    high = [backoff_delay(n, 0.5, 30.0, rand=lambda: 1.0) for n in range(10)]
+    assert low[:4] == [0.25, 0.5, 1.0, 2.0]
+    assert high[:4] == [0.5, 1.0, 2.0, 4.0]
+    assert max(high) == 30.0 and max(low) == 15.0
+    assert backoff_delay(10_000, 0.5, 30.0) <= 30.0
+
+
+@pytest.mark.parametrize(
+    ("room", "share", "backlog_left", "expected"),
+    [
+        (100, 0.25, True, (75, 25)),
+        (100, 0.25, False, (0, 100)),
+        (3, 0.25, True, (2, 1)),  # live always gets a slot
+        (1, 0.25, True, (0, 1)),
+        (10, 0.0, True, (10, 0)),
+        (0, 0.25, True, (0, 0)),
+    ],
+)
+def test_split_window(
+    room: int, share: float, backlog_left: bool, expected: tuple[int, int]
+) -> None:
+    assert split_window(room, share, backlog_left) == expected
+
+
+def test_downlink_retain_keeps_contract_retained_kinds() -> None:
+    assert downlink_retain(device_topic("acme", "bar-1", "tv-1", "config"), False)
+    assert downlink_retain(ota_topic("acme", "stable", "pi4"), False)
+    assert not downlink_retain(device_topic("acme", "bar-1", "tv-1", "cmd"), False)
+    assert downlink_retain(device_topic("acme", "bar-1", "tv-1", "cmd"), True)
+    assert not downlink_retain("not/ours", False)
+
+
+def test_rate_meter_window() -> None:
+    meter = RateMeter(window_s=10.0)
+    meter.add(50, now=100.0)
+    meter.add(50, now=105.0)
+    assert meter.rate(now=106.0) == 10.0
+    assert meter.rate(now=112.0) == 5.0
+
+
+def test_mosquitto_render_has_acl_and_bridge() -> None:
+    settings = MosquittoSettings(
+        tenant="acme",
+        location="bar-1",
+        password_file="p",
+        cloud=CloudLink(
+            host="cloud.example", port=8883, username="u", password="pw", cafile="/ca.pem"
+        ),
+    )
+    files = render(settings, "/etc/m/passwd", "/etc/m/acl")
+    assert "allow_anonymous false" in files.conf
+    assert "topic adwatch/v1/acme/bar-1/+/events/ad out 1" in files.conf
+    assert "topic adwatch/v1/acme/ota/+/+ in 1" in files.conf
+    assert "bridge_cafile /ca.pem" in files.conf
+    assert "pattern write adwatch/v1/acme/bar-1/%u/events/ad" in files.acl
+    assert "pattern read adwatch/v1/acme/bar-1/%u/cmd" in files.acl
+    assert "user coordinator\ntopic readwrite adwatch/v1/acme/#" in files.acl
+    assert "pattern write adwatch/v1/acme/bar-1/%u/config" not in files.acl
