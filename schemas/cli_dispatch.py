@@ -20,8 +20,12 @@ class SubCommand:
     help: str
 
 
-def run(prog: str, description: str, commands: Mapping[str, SubCommand],
-        argv: Sequence[str] | None = None) -> int:
+def run(
+    prog: str,
+    description: str,
+    commands: Mapping[str, SubCommand],
+    argv: Sequence[str] | None = None,
+) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog=prog, description=description)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

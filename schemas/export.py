@@ -1,7 +1,7 @@
 """Export the contract as JSON Schema files for devices written in other languages.
 
-    python -m schemas.export            # (re)write schemas/json/
-    python -m schemas.export --check    # exit 1 if the checked-in files are stale
+python -m schemas.export            # (re)write schemas/json/
+python -m schemas.export --check    # exit 1 if the checked-in files are stale
 """
 
 from __future__ import annotations
@@ -31,15 +31,21 @@ def render() -> dict[str, str]:
 
 def stale_files(directory: Path = JSON_DIR) -> list[str]:
     wanted = render()
-    stale = [n for n, text in wanted.items()
-             if not (directory / n).exists() or (directory / n).read_text() != text]
+    stale = [
+        n
+        for n, text in wanted.items()
+        if not (directory / n).exists() or (directory / n).read_text() != text
+    ]
     extra = [p.name for p in directory.glob("*.json") if p.name not in wanted]
     return sorted(stale + extra)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m schemas.export", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m schemas.export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--check", action="store_true", help="only check, write nothing")
     parser.add_argument("--dir", type=Path, default=JSON_DIR, help="output folder")
     args = parser.parse_args(argv)

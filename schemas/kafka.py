@@ -100,15 +100,22 @@ def make_ingest_record(topic: str, payload: bytes, received_at: datetime) -> Ing
             "wrong_type", f"{type(message).__name__} is not allowed on {address.kind.value}"
         )
     return IngestRecord(
-        tenant=address.tenant, location=address.location, device=address.device,
-        kind=address.kind, received_at=received_at, payload=message,
+        tenant=address.tenant,
+        location=address.location,
+        device=address.device,
+        kind=address.kind,
+        received_at=received_at,
+        payload=message,
     )
 
 
 def dead_letter(topic: str, payload: bytes, error: SchemaError, received_at: datetime) -> bytes:
     record = DeadLetter(
-        topic=topic[:1024], reason=error.reason, detail=error.detail[:2048],
-        raw_b64=base64.b64encode(payload).decode(), received_at=received_at,
+        topic=topic[:1024],
+        reason=error.reason,
+        detail=error.detail[:2048],
+        raw_b64=base64.b64encode(payload).decode(),
+        received_at=received_at,
     )
     return msgspec.json.encode(record)  # may exceed the MQTT limit: Kafka carries it
 

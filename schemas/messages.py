@@ -136,8 +136,14 @@ class AdBreakEnded(_Message, frozen=True, kw_only=True, tag="ad_break_ended"):
 
 
 OtaStep = Literal[
-    "idle", "downloading", "verifying", "installing", "rebooting",
-    "succeeded", "failed", "rolled_back",
+    "idle",
+    "downloading",
+    "verifying",
+    "installing",
+    "rebooting",
+    "succeeded",
+    "failed",
+    "rolled_back",
 ]
 
 
@@ -228,14 +234,33 @@ class ProvisionResponse(_Message, frozen=True, kw_only=True, tag="provision_resp
 
 
 Message = (
-    DeviceStatus | HealthReport | TelemetryPeriod | AdBreakStarted | AdBreakEnded | OtaState
-    | CommandResult | ProvisionRequest | DesiredConfig | Command | FirmwareManifest
+    DeviceStatus
+    | HealthReport
+    | TelemetryPeriod
+    | AdBreakStarted
+    | AdBreakEnded
+    | OtaState
+    | CommandResult
+    | ProvisionRequest
+    | DesiredConfig
+    | Command
+    | FirmwareManifest
     | ProvisionResponse
 )
 
 ALL_MESSAGES: tuple[type[_Message], ...] = (
-    DeviceStatus, HealthReport, TelemetryPeriod, AdBreakStarted, AdBreakEnded, OtaState,
-    CommandResult, ProvisionRequest, DesiredConfig, Command, FirmwareManifest, ProvisionResponse,
+    DeviceStatus,
+    HealthReport,
+    TelemetryPeriod,
+    AdBreakStarted,
+    AdBreakEnded,
+    OtaState,
+    CommandResult,
+    ProvisionRequest,
+    DesiredConfig,
+    Command,
+    FirmwareManifest,
+    ProvisionResponse,
 )
 
 

@@ -39,8 +39,15 @@ def test_round_trip_per_type(cls: type) -> None:
 
 def _valid_health() -> m.HealthReport:
     return m.HealthReport.new(
-        cpu_percent=12.5, memory_percent=40, disk_percent=70, temperature_c=55.0, uptime_s=100,
-        fps=29.97, inference_ms_p50=3.1, inference_ms_p95=7.9, queue_depth=0,
+        cpu_percent=12.5,
+        memory_percent=40,
+        disk_percent=70,
+        temperature_c=55.0,
+        uptime_s=100,
+        fps=29.97,
+        inference_ms_p50=3.1,
+        inference_ms_p95=7.9,
+        queue_depth=0,
     )
 
 
@@ -91,8 +98,12 @@ def test_non_bytes_input_is_a_schema_error() -> None:
 
 
 def test_encode_refuses_oversize() -> None:
-    big = m.CommandResult.new(command_id=new_message_id(), ok=True, detail="x" * 4000,
-                              data={str(i): "y" * 120 for i in range(32)})
+    big = m.CommandResult.new(
+        command_id=new_message_id(),
+        ok=True,
+        detail="x" * 4000,
+        data={str(i): "y" * 120 for i in range(32)},
+    )
     codec.encode(big)  # just under: 32 * ~130 bytes
     huge = msgspec.structs.replace(big, detail="x" * (codec.MAX_PAYLOAD_BYTES + 1))
     with pytest.raises(SchemaError) as info:
@@ -111,9 +122,19 @@ def test_ended_before_started_is_rejected() -> None:
     from datetime import timedelta
 
     now = utc_now()
-    doc = json.loads(codec.encode(m.AdBreakEnded.new(
-        break_id=new_message_id(), source="espn", started_at=now, ended_at=now,
-        confidence=0.9, action="mute", model_version="rf-1")))
+    doc = json.loads(
+        codec.encode(
+            m.AdBreakEnded.new(
+                break_id=new_message_id(),
+                source="espn",
+                started_at=now,
+                ended_at=now,
+                confidence=0.9,
+                action="mute",
+                model_version="rf-1",
+            )
+        )
+    )
     doc["ended_at"] = (now - timedelta(seconds=5)).isoformat()
     with pytest.raises(SchemaError):
         codec.decode(json.dumps(doc).encode())
@@ -142,8 +163,9 @@ def _mutate(value: Any, draw: st.DrawFn) -> Any:
 
 junk = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                   max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 

@@ -46,26 +46,37 @@ def test_partition_key_is_the_device_id() -> None:
 
 
 def _health() -> m.HealthReport:
-    return m.HealthReport.new(cpu_percent=1, memory_percent=2, disk_percent=3, uptime_s=4,
-                              fps=5, inference_ms_p50=6, inference_ms_p95=7, queue_depth=0)
+    return m.HealthReport.new(
+        cpu_percent=1,
+        memory_percent=2,
+        disk_percent=3,
+        uptime_s=4,
+        fps=5,
+        inference_ms_p50=6,
+        inference_ms_p95=7,
+        queue_depth=0,
+    )
 
 
 def test_ingest_record_round_trip() -> None:
     now = datetime.now(UTC)
-    record = kafka.make_ingest_record(device_topic("acme", "bar", "tv", "health"),
-                                      codec.encode(_health()), now)
+    record = kafka.make_ingest_record(
+        device_topic("acme", "bar", "tv", "health"), codec.encode(_health()), now
+    )
     assert record.address == DeviceTopic("acme", "bar", "tv", TopicKind.HEALTH)
     assert kafka.decode_record(kafka.encode_record(record)) == record
 
 
 def test_ingest_rejects_payload_of_the_wrong_kind() -> None:
     with pytest.raises(SchemaError) as info:
-        kafka.make_ingest_record(device_topic("acme", "bar", "tv", "status"),
-                                 codec.encode(_health()), datetime.now(UTC))
+        kafka.make_ingest_record(
+            device_topic("acme", "bar", "tv", "status"), codec.encode(_health()), datetime.now(UTC)
+        )
     assert info.value.reason == "wrong_type"
     with pytest.raises(SchemaError):
-        kafka.make_ingest_record(device_topic("acme", "bar", "tv", "config"),
-                                 codec.encode(_health()), datetime.now(UTC))
+        kafka.make_ingest_record(
+            device_topic("acme", "bar", "tv", "config"), codec.encode(_health()), datetime.now(UTC)
+        )
 
 
 def test_dead_letter_keeps_the_raw_bytes_and_reason() -> None:
@@ -74,6 +85,7 @@ def test_dead_letter_keeps_the_raw_bytes_and_reason() -> None:
         codec.decode(raw)
     except SchemaError as exc:
         record = kafka.decode_dead_letter(
-            kafka.dead_letter("adwatch/v1/a/b/c/health", raw, exc, datetime.now(UTC)))
+            kafka.dead_letter("adwatch/v1/a/b/c/health", raw, exc, datetime.now(UTC))
+        )
     assert record.raw == raw
     assert record.reason == "invalid_json"

@@ -77,7 +77,8 @@ def test_filters() -> None:
     assert t.device_filter("acme") == "adwatch/v1/acme/+/+/#"
     assert "adwatch/v1/+/+/+/events/ad" in t.uplink_filters()
     assert t.downlink_filters("acme", "bar", "tv") == [
-        "adwatch/v1/acme/bar/tv/config", "adwatch/v1/acme/bar/tv/cmd",
+        "adwatch/v1/acme/bar/tv/config",
+        "adwatch/v1/acme/bar/tv/cmd",
     ]
     assert t.ota_filter("acme") == "adwatch/v1/acme/ota/+/+"
     assert t.shared("ingest", "adwatch/v1/+/+/+/health") == (
@@ -88,13 +89,37 @@ def test_filters() -> None:
 
 
 @settings(max_examples=2500, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.one_of(
-    st.text(max_size=120),
-    st.lists(st.sampled_from(["adwatch", "v1", "acme", "ota", "provision", "status", "cmd",
-                              "result", "events", "ad", "+", "#", "", "x-1", "\x00", "A"]),
-             max_size=8).map("/".join),
-    st.binary(max_size=40), st.integers(), st.none(),
-))
+@given(
+    st.one_of(
+        st.text(max_size=120),
+        st.lists(
+            st.sampled_from(
+                [
+                    "adwatch",
+                    "v1",
+                    "acme",
+                    "ota",
+                    "provision",
+                    "status",
+                    "cmd",
+                    "result",
+                    "events",
+                    "ad",
+                    "+",
+                    "#",
+                    "",
+                    "x-1",
+                    "\x00",
+                    "A",
+                ]
+            ),
+            max_size=8,
+        ).map("/".join),
+        st.binary(max_size=40),
+        st.integers(),
+        st.none(),
+    )
+)
 def test_parser_only_raises_schema_error(topic: object) -> None:
     try:
         address = t.parse_topic(topic)
