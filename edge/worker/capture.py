@@ -52,10 +52,15 @@ class VideoSource:
         self._last_t = -1.0
         self._mono0 = 0.0  # monotonic time of media time 0 (live and paced files)
         self.reconnects = 0
+        self.duration_s = 0.0  # files: from the container's frame count
 
     @property
     def fps(self) -> float:
         return self._fps
+
+    def local_t(self, t_s: float) -> float:
+        """Media time within the current file pass (for a looping file's audio track)."""
+        return t_s - self._offset_s
 
     def open(self) -> None:
         """Open (or reopen) the source, retrying with backoff; CaptureError when giving up."""
@@ -88,6 +93,8 @@ class VideoSource:
             return False
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self._fps = fps if 1.0 <= fps <= 240.0 else 30.0
+        frames = float(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0.0)
+        self.duration_s = frames / self._fps if self.kind == "file" and frames > 0 else 0.0
         self._cap = cap
         self._offset_s = self._last_t + 1.0 / self._fps if self._last_t >= 0 else 0.0
         self._index = 0

@@ -16,19 +16,51 @@ from typing import Protocol
 import numpy as np
 import structlog
 
-from edge.detect.engine import BreakEnded, BreakEvent, BreakStarted, DetectSettings
+from edge.detect.engine import (
+    AudioFeatures,
+    BreakEnded,
+    BreakEvent,
+    BreakStarted,
+    DetectError,
+    DetectSettings,
+)
 from edge.worker.capture import VideoSource
 from edge.worker.config import DetectSection, SourceSection
 from edge.worker.errors import CaptureError
 
 log = structlog.get_logger(__name__)
+MAX_FILE_AUDIO_S = 1800.0  # longer files are analysed without audio (memory on small boxes)
+
+
+class AudioLevels(Protocol):
+    def at(self, t_s: float, span_s: float) -> AudioFeatures: ...
+
+
+def file_audio(source: VideoSource, url: str) -> AudioLevels | None:
+    """The decoded audio track of a file source (OpenCV gives no audio), or None.
+
+    Live sources (V4L2, RTSP...) are analysed on video alone.
+    """
+    if source.kind != "file" or source.duration_s > MAX_FILE_AUDIO_S:
+        return None
+    from pathlib import Path
+
+    from edge.detect.audio import decode_audio
+
+    try:
+        return decode_audio(Path(url))
+    except DetectError as exc:
+        log.warning("file_audio_unavailable", url=url, error=str(exc))
+        return None
 
 
 class Detector(Protocol):
     model_version: str
 
     def wants_frame(self, t_s: float) -> bool: ...
-    def process(self, frame_bgr: np.ndarray | None, t_s: float) -> list[BreakEvent]: ...
+    def process(
+        self, frame_bgr: np.ndarray | None, t_s: float, audio: AudioFeatures | None = None
+    ) -> list[BreakEvent]: ...
     def flush(self, t_s: float) -> list[BreakEvent]: ...
     def update_settings(self, settings: DetectSettings) -> None: ...
 
@@ -145,6 +177,7 @@ class Pipeline(threading.Thread):
             self.stats.model_version = detector.model_version
             self.stats.running = True
         source.open()
+        audio = file_audio(source, self._source_cfg.url)
         t = 0.0
         try:
             while not self.stopping.is_set() and not self._restart.is_set():
@@ -155,7 +188,7 @@ class Pipeline(threading.Thread):
                         break
                     source.open()  # loop a file, reconnect a live source
                     continue
-                self._on_frame(detector, source, grabbed, t, origin)
+                self._on_frame(detector, source, audio, (grabbed, t), origin)
                 t = grabbed
         finally:
             source.close()
@@ -171,8 +204,14 @@ class Pipeline(threading.Thread):
             log.info("detect_settings_applied", threshold=pending.threshold)
 
     def _on_frame(
-        self, detector: Detector, source: VideoSource, t: float, prev_t: float, origin: datetime
+        self,
+        detector: Detector,
+        source: VideoSource,
+        audio: AudioLevels | None,
+        times: tuple[float, float],
+        origin: datetime,
     ) -> None:
+        t, prev_t = times
         frame = None
         due = detector.wants_frame(t)
         if due:
@@ -190,7 +229,10 @@ class Pipeline(threading.Thread):
                 s.frames_dropped += 1
         if due and frame is None:
             return
-        events = detector.process(frame, t)
+        levels = None
+        if due and audio is not None:
+            levels = audio.at(source.local_t(t), 1.0 / self._settings.sample_fps)
+        events = detector.process(frame, t, levels)
         if due:
             last_ms = getattr(detector, "last_inference_ms", None)
             with self.stats.lock:

@@ -63,7 +63,9 @@ class ColourDetector:
     def update_settings(self, settings: DetectSettings) -> None:
         self.settings = settings
 
-    def process(self, frame: np.ndarray | None, t_s: float) -> list[BreakEvent]:
+    def process(
+        self, frame: np.ndarray | None, t_s: float, audio: object = None
+    ) -> list[BreakEvent]:
         if not self.wants_frame(t_s):
             return []
         assert frame is not None
