@@ -148,3 +148,22 @@ def _as_dict(cfg: Any) -> dict[str, Any]:
     import msgspec
 
     return msgspec.to_builtins(cfg)  # type: ignore[no-any-return]
+
+
+async def test_unreachable_tv_at_runtime_is_a_failed_action_not_a_hang(
+    tmp_path: Path, recorder_factory: Any
+) -> None:
+    from tests.support.ports import free_port
+
+    clip = write_colour_clip(tmp_path / "clip.mp4", 3.0, [(1.0, 2.0)])
+    with run_mosquitto() as broker:
+        rec = recorder_factory(broker.host, broker.port, [device_filter(*DEV)])
+        await asyncio.sleep(0.3)
+        cfg = worker_config(tmp_path, clip, broker.port, free_port(), speed=0.0)
+        worker = Worker(cfg, factory=ColourDetector)  # type: ignore[arg-type]
+        assert await asyncio.wait_for(worker.run(), 60) == 0
+        offline = lambda: rec.of(DeviceStatus)[-1].state == "offline"  # noqa: E731
+        await asyncio.to_thread(rec.wait_for, offline, 10, "offline")
+    [started], [ended] = rec.of(AdBreakStarted), rec.of(AdBreakEnded)
+    assert (started.action, started.controller) == ("failed", "")
+    assert ended.action == "failed"
