@@ -166,7 +166,7 @@ async def test_will_on_abrupt_close_and_on_keepalive_expiry(tmp_path: Path) -> N
                 ),
             )
             assert code == 0
-            got = await wills.wait_for(2, timeout=10)
+            got = await wills.wait_for(2, within=10)
             writer2.close()
         assert [m.payload for m in got] == [b"offline-1", b"offline-2"]
 

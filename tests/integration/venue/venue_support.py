@@ -56,8 +56,8 @@ class Inbox:
         with self._lock:
             return [m.topic for m in self.messages]
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for(self, count: int, within: float = 10.0) -> list[Received]:
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             with self._lock:
                 if len(self.messages) >= count:
@@ -139,9 +139,9 @@ def pubrel_packet(pid: int) -> bytes:
     return _packet(0x62, struct.pack("!H", pid))
 
 
-async def read_packet(reader: asyncio.StreamReader, timeout: float = 5.0) -> tuple[int, bytes]:
+async def read_packet(reader: asyncio.StreamReader, within: float = 5.0) -> tuple[int, bytes]:
     """(packet type nibble << 4 | flags, body) of the next packet."""
-    first = (await asyncio.wait_for(reader.readexactly(1), timeout))[0]
+    first = (await asyncio.wait_for(reader.readexactly(1), within))[0]
     length, shift = 0, 0
     while True:
         byte = (await reader.readexactly(1))[0]
