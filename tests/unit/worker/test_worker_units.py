@@ -142,3 +142,12 @@ async def test_actor_waits_for_min_length() -> None:
     assert tv.done == ["mute"]
     assert (await actor.ended("b", 30.0)).action == "mute"
     assert tv.done == ["mute", "unmute"]
+
+
+def test_example_config_is_valid() -> None:
+    from edge.tv.chain import build_chain
+
+    example = Path(__file__).resolve().parents[3] / "edge" / "worker" / "worker.example.toml"
+    cfg = load_config(example, {})
+    assert [c["type"] for c in cfg.tv.controllers] == ["cec", "lirc", "roku"]
+    assert build_chain(cfg.tv).names == ["cec", "lirc", "roku"]
