@@ -58,9 +58,13 @@ class DecideConfig:
     def from_settings(s: DetectSettings) -> DecideConfig:
         half = s.hysteresis / 2
         return DecideConfig(
-            on_level=s.threshold + half, off_level=s.threshold - half,
-            start_window_s=s.start_window_s, end_window_s=s.end_window_s,
-            min_break_s=s.min_break_s, max_break_s=s.max_break_s, lookback_s=s.lookback_s,
+            on_level=s.threshold + half,
+            off_level=s.threshold - half,
+            start_window_s=s.start_window_s,
+            end_window_s=s.end_window_s,
+            min_break_s=s.min_break_s,
+            max_break_s=s.max_break_s,
+            lookback_s=s.lookback_s,
         )
 
 
@@ -140,31 +144,41 @@ def retro_end(history: tuple[Sample, ...], cfg: DecideConfig) -> float:
     return history[i].t_s - _half_step(history)
 
 
-def _start(state: DecideState, hist: tuple[Sample, ...], cfg: DecideConfig
-           ) -> tuple[DecideState, list[BreakEvent]]:
+def _start(
+    state: DecideState, hist: tuple[Sample, ...], cfg: DecideConfig
+) -> tuple[DecideState, list[BreakEvent]]:
     t = hist[-1].t_s
     start = min(retro_start(hist, cfg), t)
     inside = tuple(s for s in hist if s.t_s >= start)
     seq = state.seq + 1
     p_sum, n = sum(s.p_ad for s in inside), len(inside)
-    ev = BreakStarted(break_id=f"b{seq}", start_s=round(start, 3), decided_at_s=round(t, 3),
-                      confidence=round(p_sum / max(1, n), 4))
+    ev = BreakStarted(
+        break_id=f"b{seq}",
+        start_s=round(start, 3),
+        decided_at_s=round(t, 3),
+        confidence=round(p_sum / max(1, n), 4),
+    )
     new = DecideState("ad", hist, seq, start, p_sum, n)
     return new, [ev]
 
 
-def _end(state: DecideState, hist: tuple[Sample, ...], end_s: float
-         ) -> tuple[DecideState, list[BreakEvent]]:
-    t = hist[-1].t_s if hist else end_s
+def _end(
+    state: DecideState, hist: tuple[Sample, ...], end_s: float, t: float
+) -> tuple[DecideState, list[BreakEvent]]:
     end = max(state.start_s, min(end_s, t))
-    ev = BreakEnded(break_id=f"b{state.seq}", start_s=round(state.start_s, 3),
-                    end_s=round(end, 3), decided_at_s=round(t, 3),
-                    confidence=round(state.p_sum / max(1, state.p_count), 4))
+    ev = BreakEnded(
+        break_id=f"b{state.seq}",
+        start_s=round(state.start_s, 3),
+        end_s=round(end, 3),
+        decided_at_s=round(t, 3),
+        confidence=round(state.p_sum / max(1, state.p_count), 4),
+    )
     return DecideState("programme", hist, state.seq), [ev]
 
 
-def next_state(state: DecideState, sample: Sample, cfg: DecideConfig
-               ) -> tuple[DecideState, list[BreakEvent]]:
+def next_state(
+    state: DecideState, sample: Sample, cfg: DecideConfig
+) -> tuple[DecideState, list[BreakEvent]]:
     """Advance the state machine by one sample (pure)."""
     hist = _window((*state.history, sample), cfg.lookback_s)
     if state.mode == "programme":
@@ -173,23 +187,25 @@ def next_state(state: DecideState, sample: Sample, cfg: DecideConfig
         if span >= cfg.start_window_s * 0.75 and _mean_p(recent) >= cfg.on_level:
             return _start(state, hist, cfg)
         return msgspec.structs.replace(state, history=hist), []
-    state = msgspec.structs.replace(state, history=hist, p_sum=state.p_sum + sample.p_ad,
-                                    p_count=state.p_count + 1)
+    state = msgspec.structs.replace(
+        state, history=hist, p_sum=state.p_sum + sample.p_ad, p_count=state.p_count + 1
+    )
     if sample.t_s - state.start_s >= cfg.max_break_s:
-        return _end(state, hist, sample.t_s)
+        return _end(state, hist, sample.t_s, sample.t_s)
     recent = _window(hist, cfg.end_window_s)
     span = recent[-1].t_s - recent[0].t_s
     if span >= cfg.end_window_s * 0.75 and _mean_p(recent) <= cfg.off_level:
-        return _end(state, hist, retro_end(hist, cfg))
+        return _end(state, hist, retro_end(hist, cfg), sample.t_s)
     return state, []
 
 
-def finish(state: DecideState, t_s: float, cfg: DecideConfig
-           ) -> tuple[DecideState, list[BreakEvent]]:
+def finish(
+    state: DecideState, t_s: float, cfg: DecideConfig
+) -> tuple[DecideState, list[BreakEvent]]:
     """End of source: close an open break at ``t_s``."""
     if state.mode != "ad":
         return state, []
-    return _end(state, state.history, t_s)
+    return _end(state, state.history, t_s, t_s)
 
 
 def keep_break(ev: BreakEnded, cfg: DecideConfig) -> bool:

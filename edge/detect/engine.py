@@ -106,7 +106,10 @@ class DetectionEngine:
         from edge.detect.features import FeatureExtractor
         from edge.detect.model import load_model
 
+        import cv2
+
         settings.validate()
+        cv2.setNumThreads(1)  # per-sample work is small; thread fan-out only adds overhead
         self._settings = settings
         self._model = load_model(model_path)
         self.model_version: str = self._model.version

@@ -61,7 +61,9 @@ def offline_breaks(events: list[BreakEvent], cfg: DecideConfig) -> list[Break]:
 
 
 def run_file(
-    path: Path, settings: DetectSettings, model_path: Path | None,
+    path: Path,
+    settings: DetectSettings,
+    model_path: Path | None,
     on_event: Callable[[BreakEvent], None] | None = None,
 ) -> RunResult:
     """Run the engine over every frame of ``path``; raise SourceError on bad input."""
@@ -104,7 +106,11 @@ def run_file(
         events.append(ev)
     cfg = DecideConfig.from_settings(engine.settings)
     return RunResult(
-        breaks=offline_breaks(events, cfg), events=events, duration_s=duration, frames=i,
-        wall_s=time.perf_counter() - started, inference=engine.inference_stats(),
+        breaks=offline_breaks(events, cfg),
+        events=events,
+        duration_s=duration,
+        frames=i,
+        wall_s=time.perf_counter() - started,
+        inference=engine.inference_stats(),
         model_version=engine.model_version,
     )

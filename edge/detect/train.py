@@ -23,18 +23,23 @@ from edge.detect.corpus.synth import sampled_frames
 from edge.detect.features import FEATURE_NAMES, FeatureExtractor
 from edge.detect.model import DEFAULT_MODEL, metadata_path, sha256_of
 
-TRAIN_SEEDS = tuple(range(1001, 1007))
-VAL_SEEDS = (1101, 1102)
-FILE_SECONDS = 600.0
+TRAIN_SEEDS = tuple(range(1001, 1005))
+VAL_SEEDS = (1101,)
+FILE_SECONDS = 480.0
 SAMPLE_FPS = 5.0
 RF_PARAMS: dict[str, Any] = {
-    "n_estimators": 24, "max_depth": 10, "min_samples_leaf": 8, "random_state": 20261129,
-    "n_jobs": 1, "class_weight": "balanced",
+    "n_estimators": 24,
+    "max_depth": 10,
+    "min_samples_leaf": 8,
+    "random_state": 20261129,
+    "n_jobs": 1,
+    "class_weight": "balanced",
 }
 
 
-def file_dataset(profile: Profile, seed: int, seconds: float = FILE_SECONDS,
-                 width: int = 1280, height: int = 720) -> tuple[np.ndarray, np.ndarray]:
+def file_dataset(
+    profile: Profile, seed: int, seconds: float = FILE_SECONDS, width: int = 1280, height: int = 720
+) -> tuple[np.ndarray, np.ndarray]:
     """Feature rows and 0/1 labels (inside a true break) for one generated file."""
     tl = plan_file(profile, seed, 0, seconds)
     extractor = FeatureExtractor(SAMPLE_FPS)
@@ -52,8 +57,11 @@ def dataset(seeds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         for profile in PROFILES:
             started = time.monotonic()
             x, y = file_dataset(profile, seed)
-            print(f"  {profile} seed {seed}: {len(y)} samples, {y.mean():.1%} ad, "
-                  f"{time.monotonic() - started:.1f}s", file=sys.stderr)
+            print(
+                f"  {profile} seed {seed}: {len(y)} samples, {y.mean():.1%} ad, "
+                f"{time.monotonic() - started:.1f}s",
+                file=sys.stderr,
+            )
             xs.append(x)
             ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)
@@ -63,8 +71,12 @@ def export_onnx(clf: Any, out: Path) -> bytes:
     from skl2onnx import to_onnx
     from skl2onnx.common.data_types import FloatTensorType
 
-    onx = to_onnx(clf, initial_types=[("features", FloatTensorType([None, len(FEATURE_NAMES)]))],
-                  options={id(clf): {"zipmap": False}}, target_opset=15)
+    onx = to_onnx(
+        clf,
+        initial_types=[("features", FloatTensorType([None, len(FEATURE_NAMES)]))],
+        options={id(clf): {"zipmap": False}},
+        target_opset=15,
+    )
     data: bytes = onx.SerializeToString()
     out.write_bytes(data)
     return data
@@ -75,8 +87,12 @@ def sample_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     tp = float(np.sum(pred & (y == 1)))
     prec = tp / max(1.0, float(pred.sum()))
     rec = tp / max(1.0, float((y == 1).sum()))
-    return {"accuracy": float(np.mean(pred == (y == 1))), "precision": prec, "recall": rec,
-            "f1": 2 * prec * rec / max(1e-9, prec + rec)}
+    return {
+        "accuracy": float(np.mean(pred == (y == 1))),
+        "precision": prec,
+        "recall": rec,
+        "f1": 2 * prec * rec / max(1e-9, prec + rec),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,18 +107,28 @@ def main(argv: list[str] | None = None) -> int:
     xv, yv = dataset(VAL_SEEDS)
     clf = RandomForestClassifier(**RF_PARAMS).fit(x, y)
     data = export_onnx(clf, args.out)
-    metrics = {"train": sample_metrics(y, clf.predict_proba(x)[:, 1]),
-               "validation": sample_metrics(yv, clf.predict_proba(xv)[:, 1])}
-    importances = dict(zip(FEATURE_NAMES, (round(float(v), 4) for v in clf.feature_importances_),
-                           strict=True))
+    metrics = {
+        "train": sample_metrics(y, clf.predict_proba(x)[:, 1]),
+        "validation": sample_metrics(yv, clf.predict_proba(xv)[:, 1]),
+    }
+    importances = dict(
+        zip(FEATURE_NAMES, (round(float(v), 4) for v in clf.feature_importances_), strict=True)
+    )
     meta = {
-        "model": args.out.name, "sha256": sha256_of(data), "bytes": len(data),
+        "model": args.out.name,
+        "sha256": sha256_of(data),
+        "bytes": len(data),
         "kind": "sklearn RandomForestClassifier -> skl2onnx (zipmap off), output P(ad)=[:,1]",
-        "feature_names": list(FEATURE_NAMES), "sample_fps": SAMPLE_FPS,
-        "train_seeds": list(TRAIN_SEEDS), "validation_seeds": list(VAL_SEEDS),
-        "profiles": list(PROFILES), "file_seconds": FILE_SECONDS, "params": RF_PARAMS,
+        "feature_names": list(FEATURE_NAMES),
+        "sample_fps": SAMPLE_FPS,
+        "train_seeds": list(TRAIN_SEEDS),
+        "validation_seeds": list(VAL_SEEDS),
+        "profiles": list(PROFILES),
+        "file_seconds": FILE_SECONDS,
+        "params": RF_PARAMS,
         "samples": {"train": int(len(y)), "validation": int(len(yv))},
-        "metrics_per_sample": metrics, "feature_importances": importances,
+        "metrics_per_sample": metrics,
+        "feature_importances": importances,
     }
     metadata_path(args.out).write_text(json.dumps(meta, indent=1) + "\n")
     print(json.dumps(metrics, indent=1), file=sys.stderr)

@@ -60,12 +60,24 @@ def truth_of(tl: Timeline, video: str, index: int, enc: EncodeSettings) -> Truth
     fps = tl.fps
     breaks = []
     for start_f, end_f in tl.breaks:
-        ads = [TruthAd(s.start_f / fps, s.end_f / fps, s.corner_logo is not None)
-               for s in tl.segments if s.kind == "ad" and start_f <= s.start_f < end_f]
+        ads = [
+            TruthAd(s.start_f / fps, s.end_f / fps, s.corner_logo is not None)
+            for s in tl.segments
+            if s.kind == "ad" and start_f <= s.start_f < end_f
+        ]
         breaks.append(TruthBreak(start_f / fps, end_f / fps, ads))
-    return Truth(video=video, profile=tl.profile, seed=tl.seed, index=index, fps=fps,
-                 width=enc.width, height=enc.height, duration_s=tl.n_frames / fps,
-                 has_audio=tl.style.has_audio, breaks=breaks)
+    return Truth(
+        video=video,
+        profile=tl.profile,
+        seed=tl.seed,
+        index=index,
+        fps=fps,
+        width=enc.width,
+        height=enc.height,
+        duration_s=tl.n_frames / fps,
+        has_audio=tl.style.has_audio,
+        breaks=breaks,
+    )
 
 
 def read_truth(path: Path) -> Truth:
@@ -86,13 +98,37 @@ def _write_wav(path: Path, samples: np.ndarray) -> None:
 def _ffmpeg_cmd(out: Path, enc: EncodeSettings, wav: Path | None) -> list[str]:
     import imageio_ffmpeg
 
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-           "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{enc.width}x{enc.height}",
-           "-r", str(enc.fps), "-i", "-"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "bgr24",
+        "-s",
+        f"{enc.width}x{enc.height}",
+        "-r",
+        str(enc.fps),
+        "-i",
+        "-",
+    ]
     if wav is not None:
         cmd += ["-i", str(wav)]
-    cmd += ["-c:v", "libx264", "-preset", enc.preset, "-crf", str(enc.crf),
-            "-pix_fmt", "yuv420p", "-g", str(enc.fps * 4)]
+    cmd += [
+        "-c:v",
+        "libx264",
+        "-preset",
+        enc.preset,
+        "-crf",
+        str(enc.crf),
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        str(enc.fps * 4),
+    ]
     if wav is not None:
         cmd += ["-c:a", "aac", "-b:a", "64k", "-shortest"]
     return [*cmd, "-movflags", "+faststart", str(out)]
@@ -106,8 +142,9 @@ def render_file(tl: Timeline, out: Path, enc: EncodeSettings, progress: bool = T
         if wav is not None:
             _write_wav(wav, soundtrack(tl))
         try:
-            proc = subprocess.Popen(_ffmpeg_cmd(out, enc, wav), stdin=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                _ffmpeg_cmd(out, enc, wav), stdin=subprocess.PIPE, stderr=subprocess.PIPE
+            )
         except OSError as exc:
             raise CorpusError(f"cannot start ffmpeg: {exc}") from exc
         assert proc.stdin is not None
@@ -134,8 +171,15 @@ def render_file(tl: Timeline, out: Path, enc: EncodeSettings, progress: bool = T
             print(file=sys.stderr)
 
 
-def generate(out_dir: Path, minutes: float, seed: int, profiles: list[Profile],
-             file_minutes: float, enc: EncodeSettings, progress: bool = True) -> list[Path]:
+def generate(
+    out_dir: Path,
+    minutes: float,
+    seed: int,
+    profiles: list[Profile],
+    file_minutes: float,
+    enc: EncodeSettings,
+    progress: bool = True,
+) -> list[Path]:
     """Generate files totalling about ``minutes``, alternating ``profiles``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     n_files = max(1, round(minutes / file_minutes))
@@ -148,6 +192,7 @@ def generate(out_dir: Path, minutes: float, seed: int, profiles: list[Profile],
         render_file(tl, video, enc, progress)
         truth = truth_of(tl, video.name, i, enc)
         video.with_suffix(".json").write_text(
-            json.dumps(msgspec.to_builtins(truth), indent=1) + "\n")
+            json.dumps(msgspec.to_builtins(truth), indent=1) + "\n"
+        )
         written.append(video)
     return written

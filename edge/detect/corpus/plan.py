@@ -86,8 +86,14 @@ def channel_style(rng: np.random.Generator, profile: Profile) -> ChannelStyle:
 
 
 def _shots(
-    rng: np.random.Generator, start: int, end: int, fps: int, length_s: tuple[float, float],
-    n_textures: int, pan_max: float, words: tuple[str, ...] = (),
+    rng: np.random.Generator,
+    start: int,
+    end: int,
+    fps: int,
+    length_s: tuple[float, float],
+    n_textures: int,
+    pan_max: float,
+    words: tuple[str, ...] = (),
 ) -> tuple[Shot, ...]:
     shots: list[Shot] = []
     f = start
@@ -97,12 +103,20 @@ def _shots(
         if end - g < fps // 2:  # never leave a sliver shot at the end
             g = end
         text = str(rng.choice(words)) if words and rng.random() < 0.7 else None
-        shots.append(Shot(
-            start_f=f, end_f=g, texture=int(rng.integers(n_textures)),
-            pan=(float(rng.uniform(-pan_max, pan_max)), float(rng.uniform(-pan_max, pan_max) / 2)),
-            tint=tuple(float(v) for v in rng.uniform(0.8, 1.2, 3)),  # type: ignore[arg-type]
-            text=text, origin=(float(rng.random()), float(rng.random())),
-        ))
+        shots.append(
+            Shot(
+                start_f=f,
+                end_f=g,
+                texture=int(rng.integers(n_textures)),
+                pan=(
+                    float(rng.uniform(-pan_max, pan_max)),
+                    float(rng.uniform(-pan_max, pan_max) / 2),
+                ),
+                tint=tuple(float(v) for v in rng.uniform(0.8, 1.2, 3)),  # type: ignore[arg-type]
+                text=text,
+                origin=(float(rng.random()), float(rng.random())),
+            )
+        )
         f = g
     return tuple(shots)
 
@@ -147,8 +161,17 @@ def _ad_break(rng: np.random.Generator, tl: Timeline, start: int) -> list[Segmen
             same = rng.random() < 0.5
             logo = tl.style.logo_corner if same else str(rng.choice(CORNERS))  # type: ignore[assignment]
         shots = _shots(rng, f, f + length, fps, (0.6, 3.0), 10, 12.0, AD_WORDS)
-        out.append(Segment("ad", f, f + length, shots, corner_logo=logo,
-                           hue=int(rng.integers(0, 180)), overlays=False))
+        out.append(
+            Segment(
+                "ad",
+                f,
+                f + length,
+                shots,
+                corner_logo=logo,
+                hue=int(rng.integers(0, 180)),
+                overlays=False,
+            )
+        )
         f += length
     b = black()
     if b:

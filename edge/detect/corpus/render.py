@@ -97,8 +97,9 @@ def channel_logo(style: ChannelStyle, fw: int, fh: int, scale: float) -> Overlay
     return Overlay(img, mask / 255.0 * style.logo_opacity, x, y)
 
 
-def advertiser_logo(rng: np.random.Generator, corner: Corner, fw: int, fh: int,
-                    scale: float) -> Overlay:
+def advertiser_logo(
+    rng: np.random.Generator, corner: Corner, fw: int, fh: int, scale: float
+) -> Overlay:
     w, h = int(rng.uniform(70, 160) * scale), int(rng.uniform(40, 90) * scale)
     img = np.full((h, w, 3), rng.integers(0, 256, 3), np.uint8)
     mask = np.zeros((h, w), np.uint8)
@@ -107,18 +108,35 @@ def advertiser_logo(rng: np.random.Generator, corner: Corner, fw: int, fh: int,
     else:
         cv2.ellipse(mask, (w // 2, h // 2), (w // 2 - 1, h // 2 - 1), 0, 0, 360, 255, -1)
     name = "".join(rng.choice(list("abcdefgxyz"), 4))
-    cv2.putText(img, name, (int(6 * scale), h // 2 + int(8 * scale)), FONT, 0.8 * scale,
-                (255, 255, 255), max(1, int(2 * scale)), cv2.LINE_AA)
+    cv2.putText(
+        img,
+        name,
+        (int(6 * scale), h // 2 + int(8 * scale)),
+        FONT,
+        0.8 * scale,
+        (255, 255, 255),
+        max(1, int(2 * scale)),
+        cv2.LINE_AA,
+    )
     x, y = _corner_xy(corner, w, h, fw, fh, int(rng.uniform(20, 50) * scale))
     return Overlay(img, mask / 255.0 * float(rng.uniform(0.8, 1.0)), x, y)
 
 
-def _text_panel(w: int, h: int, lines: list[str], bg: tuple[int, int, int],
-                scale: float) -> np.ndarray:
+def _text_panel(
+    w: int, h: int, lines: list[str], bg: tuple[int, int, int], scale: float
+) -> np.ndarray:
     img = np.full((h, w, 3), bg, np.uint8)
     for i, line in enumerate(lines):
-        cv2.putText(img, line, (int(12 * scale), int((30 + 34 * i) * scale)), FONT, 0.8 * scale,
-                    (255, 255, 255), max(1, int(2 * scale)), cv2.LINE_AA)
+        cv2.putText(
+            img,
+            line,
+            (int(12 * scale), int((30 + 34 * i) * scale)),
+            FONT,
+            0.8 * scale,
+            (255, 255, 255),
+            max(1, int(2 * scale)),
+            cv2.LINE_AA,
+        )
     return img
 
 
@@ -145,8 +163,13 @@ class Renderer:
             corner: Corner = "tl" if self.tl.style.logo_corner[1] == "r" else "tr"
             x, y = _corner_xy(corner, img.shape[1], img.shape[0], self.w, self.h, int(40 * s))
         else:
-            img = _text_panel(int(760 * s), int(80 * s), ["BREAKING: markets steady",
-                                                          "Live from the studio"], (120, 40, 20), s)
+            img = _text_panel(
+                int(760 * s),
+                int(80 * s),
+                ["BREAKING: markets steady", "Live from the studio"],
+                (120, 40, 20),
+                s,
+            )
             x, y = int(90 * s), self.h - img.shape[0] - int(70 * s)
         return Overlay(img, np.full(img.shape[:2], 0.92, np.float32), x, y)
 
@@ -179,11 +202,19 @@ class Renderer:
             self._graphics(seg, f, seg_index)
             return fr
         self._crop(self.prog, shot, f)
-        self._moving_object(shot, f, (235, 235, 235) if self.tl.profile == "sports"
-                            else (80, 120, 200))
+        self._moving_object(
+            shot, f, (235, 235, 235) if self.tl.profile == "sports" else (80, 120, 200)
+        )
         if seg.kind == "replay":
-            cv2.putText(fr, "REPLAY", (int(40 * self.scale), int(80 * self.scale)), FONT,
-                        1.2 * self.scale, (255, 255, 255), max(1, int(3 * self.scale)))
+            cv2.putText(
+                fr,
+                "REPLAY",
+                (int(40 * self.scale), int(80 * self.scale)),
+                FONT,
+                1.2 * self.scale,
+                (255, 255, 255),
+                max(1, int(3 * self.scale)),
+            )
         elif seg.overlays:
             self.logo.draw(fr)
             if self.tl.profile == "sports" or shot.texture % 3 == 0:
@@ -192,22 +223,39 @@ class Renderer:
 
     def _ad(self, seg: Segment, shot: Shot, f: int, seg_index: int) -> None:
         bank_index = (seg.hue // 18 + shot.texture) % len(self.ads)
-        self._crop(self.ads, Shot(shot.start_f, shot.end_f, bank_index, shot.pan, shot.tint,
-                                  origin=shot.origin), f)
+        self._crop(
+            self.ads,
+            Shot(shot.start_f, shot.end_f, bank_index, shot.pan, shot.tint, origin=shot.origin),
+            f,
+        )
         hue_col = cv2.cvtColor(np.uint8([[[seg.hue, 255, 255]]]), cv2.COLOR_HSV2BGR)[0, 0]
         s = self.scale
         k = f - shot.start_f
         x0 = int(self.w * 0.2 + (k * 3 * s) % (self.w * 0.3))
-        cv2.rectangle(self.frame, (x0, int(self.h * 0.3)), (x0 + int(260 * s), int(self.h * 0.7)),
-                      tuple(int(v) for v in hue_col), -1)
+        cv2.rectangle(
+            self.frame,
+            (x0, int(self.h * 0.3)),
+            (x0 + int(260 * s), int(self.h * 0.7)),
+            tuple(int(v) for v in hue_col),
+            -1,
+        )
         if shot.text:
-            cv2.putText(self.frame, shot.text, (int(self.w * 0.12), int(self.h * 0.85)), FONT,
-                        2.4 * s, (255, 255, 255), max(2, int(6 * s)), cv2.LINE_AA)
+            cv2.putText(
+                self.frame,
+                shot.text,
+                (int(self.w * 0.12), int(self.h * 0.85)),
+                FONT,
+                2.4 * s,
+                (255, 255, 255),
+                max(2, int(6 * s)),
+                cv2.LINE_AA,
+            )
         if seg.corner_logo is not None:
             ov = self._seg_cache.get(seg_index)
             if ov is None:
-                ov = advertiser_logo(np.random.default_rng([seg_index, seg.hue]),
-                                     seg.corner_logo, self.w, self.h, s)
+                ov = advertiser_logo(
+                    np.random.default_rng([seg_index, seg.hue]), seg.corner_logo, self.w, self.h, s
+                )
                 self._seg_cache = {seg_index: ov}
             assert isinstance(ov, Overlay)
             ov.draw(self.frame)
@@ -217,13 +265,20 @@ class Renderer:
         panel = self._seg_cache.get(key)
         if panel is None:
             rng = np.random.default_rng([seg_index, 17])
-            lines = [f"{w:<10}{int(rng.integers(0, 99)):>4}" for w in
-                     ("SHOTS", "POSSESSION", "CORNERS", "FOULS", "PASSES", "TEMP", "RAIN")]
+            lines = [
+                f"{w:<10}{int(rng.integers(0, 99)):>4}"
+                for w in ("SHOTS", "POSSESSION", "CORNERS", "FOULS", "PASSES", "TEMP", "RAIN")
+            ]
             panel = _text_panel(self.w, self.h, lines, (90, 50, 20), self.scale * 1.6)
             self._seg_cache = {key: panel}
         assert isinstance(panel, np.ndarray)
         np.copyto(self.frame, panel)
         k = f - seg.start_f
         bar = int(min(self.w * 0.6, k * 4 * self.scale))
-        cv2.rectangle(self.frame, (int(self.w * 0.2), int(self.h * 0.88)),
-                      (int(self.w * 0.2) + bar, int(self.h * 0.93)), (60, 200, 250), -1)
+        cv2.rectangle(
+            self.frame,
+            (int(self.w * 0.2), int(self.h * 0.88)),
+            (int(self.w * 0.2) + bar, int(self.h * 0.93)),
+            (60, 200, 250),
+            -1,
+        )
