@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 
-from broker.spool import Outgoing, Spool, classify_topic
+from broker.spool import Outgoing, Spool, SpoolFull, classify_topic
 from edge.detect.engine import BreakStarted, DetectError, DetectSettings
 from edge.tv.chain import ControllerChain, build_chain
 from edge.worker import downlink
@@ -119,7 +119,12 @@ class Worker:
         """Durably queue a message (fsync off the loop), then wake the link."""
         topic = self.topic[kind]
         item = Outgoing(topic, encode(msg), qos=1, retain=retain, klass=classify_topic(topic))
-        await asyncio.to_thread(self.spool.put_wait, item, 30.0)
+        while True:  # events and telemetry are never dropped: wait for the broker to ack
+            try:
+                await asyncio.to_thread(self.spool.put_wait, item, 30.0)
+                break
+            except SpoolFull:
+                log.error("outbox_full_waiting", topic=topic, depth=self.spool.depth)
         self.link.wake()
 
     def _emit(self, detected: Detected) -> None:  # pipeline thread
