@@ -81,11 +81,11 @@ def _device_records(
             mean_confidence=0.91,
         )))  # fmt: skip
         p += period
-    if device.endswith("-0"):
+    if device.endswith("-0"):  # its Last Will arrives after everything else it sent
+        last = max(r.payload.ts for r in out) + timedelta(minutes=1)
         out.append(_record(*addr, TopicKind.STATUS, DeviceStatus(
-            message_id=_uuid7(rng, end), ts=end - timedelta(minutes=1), state="offline",
-            since=end - timedelta(minutes=1), firmware="1.4.2", hardware="rpi5",
-            reason="lwt",
+            message_id=_uuid7(rng, last), ts=last, state="offline", since=last,
+            firmware="1.4.2", hardware="rpi5", reason="lwt",
         )))  # fmt: skip
     return out
 

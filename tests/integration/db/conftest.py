@@ -39,13 +39,13 @@ class Target:
         return conn
 
     async def aconnect(self) -> psycopg.AsyncConnection[Any]:
+        """Autocommit; on TimescaleDB (PGlite) open nothing else while it is open."""
         conn = await psycopg.AsyncConnection.connect(
             self.dsn, autocommit=True, connect_timeout=30, prepare_threshold=None
         )
         if self.schema:
             await conn.execute(f"SET search_path TO {self.schema}, public")
-        await conn.set_autocommit(False)
-        return conn
+        return conn  # autocommit: the sink opens its own transaction per batch
 
     def upgrade(self, **kw: Any) -> None:
         migrate.upgrade(self.dsn, schema=self.schema, **kw)
