@@ -7,7 +7,6 @@ services (broker → bridge → advert) and keeps them until cancelled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
@@ -17,11 +16,12 @@ import structlog
 
 from edge.coordinator.config import CoordinatorConfig
 from edge.coordinator.raft import RaftView
-from edge.coordinator.services import LeaderService
+from edge.coordinator.services import BridgeService, LeaderService
 from edge.discovery import BrokerAdvert
 
 log = structlog.get_logger(__name__)
 Action = Literal["start", "stop", "restart", "keep"]
+DRAIN_ON_STEP_DOWN_S = 15.0
 
 
 class Serving(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,30 +48,61 @@ async def serve_as_leader(
     cfg: CoordinatorConfig,
     term: int,
     broker: LeaderService,
-    bridge: LeaderService,
+    bridge: BridgeService,
     on_up: Callable[[], None],
 ) -> None:
-    """Run broker, bridge and advert for ``term`` until cancelled."""
+    """Run broker, bridge and advert for ``term`` until cancelled.
+
+    Up: broker → bridge (subscribed) → advert. Down: advert → broker (workers
+    leave for the new leader) → bridge, after it forwarded what its spool holds
+    (up to ``DRAIN_ON_STEP_DOWN_S``; the rest stays on disk for the next start).
+    """
+    broker_cm = broker.session()
+    await broker_cm.__aenter__()
+    broker_open = True
+    try:
+        async with bridge.session() as running_bridge:
+            try:
+                async with _advert(cfg, term):
+                    log.info("leader_services_up", term=term)
+                    on_up()
+                    await asyncio.Event().wait()
+            finally:
+                log.info("leader_services_stopping", term=term)
+                broker_open = False
+                await broker_cm.__aexit__(None, None, None)
+                left = await bridge.drain(running_bridge, DRAIN_ON_STEP_DOWN_S)
+                log.info("bridge_drained_on_step_down", term=term, left=left)
+    finally:
+        if broker_open:
+            await broker_cm.__aexit__(None, None, None)
+
+
+def _advert(cfg: CoordinatorConfig, term: int) -> BrokerAdvert:
     disc = cfg.discovery
-    async with contextlib.AsyncExitStack() as stack:
-        log.info("leader_services_starting", term=term, port=cfg.broker.port)
-        await stack.enter_async_context(broker.session())
-        await stack.enter_async_context(bridge.session())
-        await stack.enter_async_context(
-            BrokerAdvert(
-                cfg.node.tenant,
-                cfg.node.location,
-                disc.advertise_host,
-                cfg.broker.port,
-                term,
-                disc.version,
-                interfaces=list(disc.interfaces) or None,
-                node=cfg.node.id,
-            )
-        )
-        log.info("leader_services_up", term=term)
-        on_up()
-        try:
-            await asyncio.Event().wait()
-        finally:
-            log.info("leader_services_stopping", term=term)
+    return BrokerAdvert(
+        cfg.node.tenant,
+        cfg.node.location,
+        disc.advertise_host,
+        cfg.broker.port,
+        term,
+        disc.version,
+        interfaces=list(disc.interfaces) or None,
+        node=cfg.node.id,
+    )
+
+
+async def drain_leftovers(bridge: BridgeService, stop_when: asyncio.Event) -> None:
+    """On a node that does not lead: forward what its spool kept from an earlier
+    leadership (a crash, a step-down cut short), then stop the bridge."""
+    pending = await asyncio.to_thread(bridge.pending)
+    if not pending:
+        return
+    log.info("bridge_leftovers_draining", queued=pending)
+    async with bridge.session(wait_local=False) as running:
+        drained = asyncio.create_task(bridge.drain(running, float("inf")))
+        stopped = asyncio.create_task(stop_when.wait())
+        await asyncio.wait({drained, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (drained, stopped):
+            task.cancel()
+    log.info("bridge_leftovers_done", interrupted=stop_when.is_set())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,10 +20,10 @@ import structlog
 
 from edge.coordinator.config import CoordinatorConfig
 from edge.coordinator.errors import CoordinatorError, RaftError
-from edge.coordinator.leader import Serving, next_action, serve_as_leader
+from edge.coordinator.leader import Serving, drain_leftovers, next_action, serve_as_leader
 from edge.coordinator.raft import RaftView, VenueRaft
 from edge.coordinator.registry import DeviceRecord, MarkSeen, Role, Sighting, UpsertDevice
-from edge.coordinator.services import BRIDGES, BROKERS, build
+from edge.coordinator.services import build_bridge, build_broker
 
 log = structlog.get_logger(__name__)
 SELF_SEEN_PERIOD_S = 5.0
@@ -44,8 +45,10 @@ class NodeStatus(msgspec.Struct, frozen=True, kw_only=True):
 class Coordinator:
     def __init__(self, cfg: CoordinatorConfig) -> None:
         self._cfg = cfg
-        self._broker = build(BROKERS, "broker", cfg)
-        self._bridge = build(BRIDGES, "bridge", cfg)
+        self._broker = build_broker(cfg)
+        self._bridge = build_bridge(cfg)
+        self._leftovers: asyncio.Task[None] | None = None
+        self._leftovers_stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._serving: Serving | None = None
         self._pending_term: int | None = None
@@ -63,6 +66,7 @@ class Coordinator:
         raft = await asyncio.to_thread(VenueRaft, self._cfg.raft, data_dir, wake)
         log.info("raft_started", node=self._cfg.node.id, bind=self._cfg.raft.bind)
         seen = asyncio.create_task(self._keep_self_seen(raft))
+        self._drain_leftovers()
         try:
             while not stop.is_set():
                 await self._tick(raft)
@@ -70,7 +74,8 @@ class Coordinator:
                 await _wait_any(stop, woken, self._cfg.raft.watchdog_s)
         finally:
             seen.cancel()
-            await self._stop_services()
+            await self._stop_services(then_drain=False)
+            await self._stop_leftovers()
             await asyncio.to_thread(raft.destroy_synchronous)
             self._write_status(raft)
             log.info("coordinator_stopped", node=self._cfg.node.id)
@@ -101,9 +106,24 @@ class Coordinator:
             )
             self._failures = 0
 
-        self._task = asyncio.create_task(
-            serve_as_leader(self._cfg, term, self._broker, self._bridge, up)
-        )
+        self._task = asyncio.create_task(self._lead(term, up))
+
+    async def _lead(self, term: int, up: Callable[[], None]) -> None:
+        await self._stop_leftovers()  # one bridge per spool file at a time
+        await serve_as_leader(self._cfg, term, self._broker, self._bridge, up)
+
+    def _drain_leftovers(self) -> None:
+        """Forward what the spool kept from an earlier leadership, as a follower."""
+        self._leftovers_stop = asyncio.Event()
+        task = asyncio.create_task(drain_leftovers(self._bridge, self._leftovers_stop))
+        task.add_done_callback(_log_failure)
+        self._leftovers = task
+
+    async def _stop_leftovers(self) -> None:
+        task, self._leftovers = self._leftovers, None
+        if task is not None:
+            self._leftovers_stop.set()
+            await asyncio.gather(task, return_exceptions=True)
 
     def _reap(self) -> bool:
         """Notice leader services that died on their own (a port taken, a crash);
@@ -122,7 +142,7 @@ class Coordinator:
         self._failures = 0
         return True
 
-    async def _stop_services(self) -> None:
+    async def _stop_services(self, *, then_drain: bool = True) -> None:
         task, self._task = self._task, None
         self._serving, self._pending_term = None, None
         if task is None:
@@ -133,6 +153,8 @@ class Coordinator:
             log.error("leader_services_stop_timeout", timeout_s=STOP_TIMEOUT_S)
         elif not task.cancelled() and task.exception() is not None:
             log.error("leader_services_failed_on_stop", error=repr(task.exception()))
+        if then_drain:
+            self._drain_leftovers()
 
     async def _keep_self_seen(self, raft: VenueRaft) -> None:
         node = self._cfg.node.id
@@ -163,6 +185,11 @@ class Coordinator:
             devices=raft.devices(),
         )
         write_atomic(Path(path), msgspec.json.encode(status))
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("bridge_leftovers_failed", error=repr(task.exception()))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import structlog
@@ -26,6 +26,7 @@ from edge.coordinator.errors import ConfigError, ServiceError
 
 log = structlog.get_logger(__name__)
 BRIDGE_READY_TIMEOUT_S = 10.0
+F = TypeVar("F")
 
 
 class LeaderService(Protocol):
@@ -105,27 +106,43 @@ class PlainAmqttService:
             await broker.shutdown()
 
 
+class BridgeService(Protocol):
+    """A bridge plugin: besides its session it can say how much it still holds
+    on disk, and wait for that to reach the cloud."""
+
+    def session(self, *, wait_local: bool = True) -> AbstractAsyncContextManager[object]: ...
+
+    def pending(self) -> int: ...
+
+    async def drain(self, running: object, timeout: float) -> int: ...  # noqa: ASYNC109
+
+
 class VenueBridgeService:
     """The store-and-forward bridge to the cloud (``broker.bridge``).
 
     ``[bridge.settings]`` is its own settings tree; tenant and location come
     from ``[node]``, the local endpoint's host and port from ``[broker]`` (its
     credentials from ``[bridge.settings.local]``), and the spool defaults to
-    ``{data_dir}/bridge-spool.sqlite``.
+    ``{data_dir}/bridge-spool.sqlite``. The MQTT client id defaults to one per
+    node: a node that steps down, or restarts after a crash, drains what its
+    spool still holds while the new leader's bridge runs, and two bridges with
+    one client id would keep taking each other's cloud session over.
     """
 
     def __init__(self, cfg: CoordinatorConfig) -> None:
         from broker.bridge.settings import BridgeSettings
 
+        node = cfg.node
         tree = dict(cfg.bridge.settings)
         local_host = "127.0.0.1" if cfg.broker.host in ("0.0.0.0", "::", "") else cfg.broker.host
         tree["local"] = {"host": local_host, "port": cfg.broker.port, **tree.get("local", {})}
-        tree.setdefault("spool_path", str(Path(cfg.node.data_dir) / "bridge-spool.sqlite"))
-        tree |= {"tenant": cfg.node.tenant, "location": cfg.node.location}
+        tree.setdefault("spool_path", str(Path(node.data_dir) / "bridge-spool.sqlite"))
+        tree.setdefault("client_id", f"adwatch-bridge-{node.tenant}-{node.location}-{node.id}")
+        tree |= {"tenant": node.tenant, "location": node.location}
         self.settings = _convert(tree, BridgeSettings, "bridge")
 
     @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[object]:
+    async def session(self, *, wait_local: bool = True) -> AsyncIterator[object]:
         from broker.bridge.core import Bridge
         from broker.errors import BrokerError
 
@@ -135,10 +152,36 @@ class VenueBridgeService:
         except BrokerError as exc:
             raise ServiceError(f"bridge did not start: {exc}") from exc
         try:
-            await _bridge_subscribed(bridge, BRIDGE_READY_TIMEOUT_S)
+            if wait_local:
+                await _bridge_subscribed(bridge, BRIDGE_READY_TIMEOUT_S)
             yield bridge
         finally:
             await bridge.__aexit__(None, None, None)
+
+    def pending(self) -> int:
+        """Messages left in the spool file (0 when there is none). Blocking: call
+        it in a thread."""
+        from broker.errors import BrokerError
+        from broker.spool import Spool
+
+        path = Path(self.settings.spool_path)
+        if not path.exists():
+            return 0
+        try:
+            with Spool(path, max_bytes=self.settings.spool_max_bytes) as spool:
+                return int(spool.depth)
+        except BrokerError as exc:
+            raise ServiceError(f"cannot read the bridge spool {path}: {exc}") from exc
+
+    async def drain(self, running: object, timeout: float) -> int:  # noqa: ASYNC109
+        """Wait until the running bridge's spool is empty; returns what is left."""
+        spool = getattr(running, "spool", None)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while spool is not None and spool.depth > 0:
+            if asyncio.get_running_loop().time() >= deadline:
+                return int(spool.depth)
+            await asyncio.sleep(0.1)
+        return 0
 
 
 async def _bridge_subscribed(bridge: Any, timeout: float) -> None:  # noqa: ASYNC109
@@ -161,21 +204,31 @@ class NoBridge:
         pass
 
     @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[object]:
+    async def session(self, *, wait_local: bool = True) -> AsyncIterator[object]:
         yield None
 
+    def pending(self) -> int:
+        return 0
 
+    async def drain(self, running: object, timeout: float) -> int:  # noqa: ASYNC109
+        return 0
+
+
+BridgeFactory = Callable[[CoordinatorConfig], BridgeService]
 BROKERS: dict[str, ServiceFactory] = {"venue": VenueBrokerService, "amqtt": PlainAmqttService}
-BRIDGES: dict[str, ServiceFactory] = {"venue": VenueBridgeService, "none": NoBridge}
+BRIDGES: dict[str, BridgeFactory] = {"venue": VenueBridgeService, "none": NoBridge}
 
 
-def build(registry: dict[str, ServiceFactory], kind: str, cfg: CoordinatorConfig) -> LeaderService:
-    """The configured plugin; unknown names and bad settings fail here, at start-up."""
-    name = cfg.broker.type if kind == "broker" else cfg.bridge.type
-    return pick(registry, kind, name)(cfg)
+def build_broker(cfg: CoordinatorConfig) -> LeaderService:
+    """The configured broker; unknown names and bad settings fail here, at start-up."""
+    return pick(BROKERS, "broker", cfg.broker.type)(cfg)
 
 
-def pick(registry: dict[str, ServiceFactory], kind: str, name: str) -> ServiceFactory:
+def build_bridge(cfg: CoordinatorConfig) -> BridgeService:
+    return pick(BRIDGES, "bridge", cfg.bridge.type)(cfg)
+
+
+def pick(registry: dict[str, F], kind: str, name: str) -> F:
     try:
         return registry[name]
     except KeyError:

@@ -119,8 +119,9 @@ class Publisher:
     def _connect(self, ep: BrokerEndpoint) -> None:
         old, self._client = self._client, None
         if old is not None:
-            old.loop_stop()
-            old.disconnect()
+            # loop_stop() joins paho's thread, which may sit in a reconnect back-off
+            # to the dead broker for seconds: never on the event loop.
+            threading.Thread(target=_shutdown, args=(old,), daemon=True).start()
         self._connected.clear()
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -210,3 +211,8 @@ class Publisher:
             self._client.loop_stop()
             self._client.disconnect()
             self._client = None
+
+
+def _shutdown(client: mqtt.Client) -> None:
+    client.disconnect()
+    client.loop_stop()

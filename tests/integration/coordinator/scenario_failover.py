@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from edge.discovery import BrokerBrowser
 from schemas.codec import decode
 from schemas.errors import SchemaError
 from schemas.topics import uplink_filters
-from tests.integration.coordinator.cluster import LOCATION, TENANT, Cluster
+from tests.integration.coordinator.cluster import LOCATION, TENANT, Cluster, Node
 from tests.integration.coordinator.publisher import Publisher
 
 IFACES = ["127.0.0.1"]
@@ -104,6 +105,33 @@ def bridge_config(cloud: Any, local: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def leadership_events(cluster: Cluster) -> list[str]:
+    """Who won, lost or failed to serve which term (from the nodes' logs)."""
+    wanted = ('"leadership_won"', '"leadership_lost"', '"leader_services_failed"')
+    events = []
+    for node in cluster.nodes:
+        for line in node.log_path.read_text(errors="replace").splitlines():
+            if any(w in line for w in wanted):
+                e = json.loads(line)
+                events.append(
+                    f"{e['timestamp']} {node.id} {e['event']} term={e.get('term')}"
+                    f" {e.get('error', '')}".rstrip()
+                )
+    return sorted(events)
+
+
+def leadership_won_at(node: Node, term: int) -> float | None:
+    """Wall-clock time the node logged winning ``term`` (its structured log)."""
+    for line in node.log_path.read_text(errors="replace").splitlines():
+        if '"leadership_won"' not in line:
+            continue
+        event = json.loads(line)
+        if event.get("term") == term:
+            ts = event["timestamp"].replace("Z", "+00:00")
+            return datetime.fromisoformat(ts).timestamp()
+    return None
+
+
 async def _wait(cond: Any, timeout: float, what: str) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     while not cond():
@@ -141,7 +169,7 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
             await _wait(lambda: all(p.outbox.acked for p in pubs), 15, "no PUBACK before kill")
             await asyncio.sleep(args.before_s)
 
-            t_kill = time.monotonic()
+            t_kill, wall_kill = time.monotonic(), time.time()
             cluster.kill(old)
             new = await watcher.newer_than(first.term, timeout=30)
             t_seen = time.monotonic()
@@ -166,8 +194,10 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
             missing = sent - collector.snapshot()
         leader_now = cluster.leader()
         status = leader_now.status() if leader_now else None
+        won = leadership_won_at(leader_now, new.term) if leader_now else None
         return {
             "failover_s": round(t_seen - t_kill, 3),
+            "election_s": None if won is None else round(won - wall_kill, 3),
             "workers_reconnected_s": round(reconnect_s, 3),
             "old_term": first.term,
             "new_term": new.term,
@@ -176,6 +206,7 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
                 status and status.serving and status.serving.port == new.port
             ),
             "registry": sorted(d.device for d in status.devices) if status else [],
+            "leaderships": leadership_events(cluster),
             "sent": len(sent),
             "drained": all(drained),
             "cloud_checked": collector is not None,
