@@ -165,7 +165,10 @@ def _touch(touches: dict[tuple[str, str], DeviceTouch], record: IngestRecord) ->
     p = record.payload
     if isinstance(p, DeviceStatus) and (t.info_ts is None or p.ts > t.info_ts):
         t.info_ts = p.ts
-        t.firmware, t.hardware, t.config_version = p.firmware, p.hardware, p.config_version
+        # A Last Will may leave fields out: keep what an earlier status of the batch said.
+        t.firmware = p.firmware or t.firmware
+        t.hardware = p.hardware or t.hardware
+        t.config_version = t.config_version if p.config_version is None else p.config_version
     order = status_key(record)
     if t.status_key is not None and order <= t.status_key:
         return
