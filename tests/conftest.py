@@ -6,10 +6,12 @@ when ADWATCH_REQUIRE_STACK=1 (set by `make test`), so CI cannot pass by skipping
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
+import structlog
 
 from tests.support.ports import port_open
 from tests.support.stack import read_stack_env, stack_required
@@ -37,6 +39,18 @@ def _url_reachable(name: str, url: str) -> str:
     parts = urlsplit(url)
     _reachable(name, parts.hostname, parts.port)
     return url
+
+
+@pytest.fixture(autouse=True)
+def _isolate_structlog() -> Iterator[None]:
+    """Undo structlog.configure() calls made during a test (e.g. by a CLI's main()).
+
+    A main() that binds PrintLoggerFactory(sys.stderr) under pytest binds the test's capture file;
+    once that file is closed, every later test that logs fails with "I/O operation on closed file".
+    """
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.fixture(scope="session")
