@@ -34,7 +34,7 @@ class AudioTrack:
         return audio_features(self.pcm[a:b] if b > a else self.pcm[b : b + 1])
 
 
-def decode_audio(path: Path) -> AudioTrack | None:
+def decode_audio(path: Path, max_seconds: float | None = None) -> AudioTrack | None:
     """Decode the first audio stream to mono 16 kHz float, or None if there is none."""
     import av
 
@@ -52,6 +52,8 @@ def decode_audio(path: Path) -> AudioTrack | None:
             for frame in container.decode(stream):
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
+                if max_seconds is not None and frame.time is not None and frame.time > max_seconds:
+                    break
         except av.error.FFmpegError as exc:
             raise SourceError(f"audio of {path} cannot be decoded: {exc}") from exc
     if not chunks:

@@ -102,11 +102,11 @@ class DetectionEngine:
     """Frames in, break events out. See the module docstring."""
 
     def __init__(self, settings: DetectSettings, model_path: Path | None = None) -> None:
+        import cv2
+
         from edge.detect.decide import DecideConfig, initial_state
         from edge.detect.features import FeatureExtractor
         from edge.detect.model import load_model
-
-        import cv2
 
         settings.validate()
         cv2.setNumThreads(1)  # per-sample work is small; thread fan-out only adds overhead

@@ -92,7 +92,7 @@ def frame_stats(
     lm, ls = float(l_mean[0, 0]), float(l_std[0, 0])
     gx = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3))
     gy = cv2.convertScaleAbs(cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3))
-    edges = cv2.compare(cv2.add(gx, gy), EDGE_LEVEL, cv2.CMP_GT)  # cheaper than Canny
+    edges = np.asarray(cv2.add(gx, gy)) > EDGE_LEVEL  # cheaper than Canny
     motion = 0.0 if prev_gray is None else float(cv2.absdiff(gray, prev_gray).mean()) / 255.0
     dist = 0.0
     if prev_hist is not None:

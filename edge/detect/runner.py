@@ -65,19 +65,24 @@ def run_file(
     settings: DetectSettings,
     model_path: Path | None,
     on_event: Callable[[BreakEvent], None] | None = None,
+    max_seconds: float | None = None,
 ) -> RunResult:
-    """Run the engine over every frame of ``path``; raise SourceError on bad input."""
+    """Run the engine over every frame of ``path``; raise SourceError on bad input.
+
+    ``max_seconds`` stops after that much source time (benchmarks); the
+    truncation check is then skipped."""
     from edge.detect.audio import decode_audio
 
     engine = DetectionEngine(settings, model_path)
     started = time.perf_counter()
     cap, fps, announced = _open(path)
-    audio = decode_audio(path)
+    audio = decode_audio(path, max_seconds)
+    limit = int(max_seconds * fps) if max_seconds else None
     span = 1.0 / settings.sample_fps
     events: list[BreakEvent] = []
     i = 0
     try:
-        while cap.grab():  # type: ignore[attr-defined]
+        while (limit is None or i < limit) and cap.grab():  # type: ignore[attr-defined]
             t = i / fps
             i += 1
             if not engine.wants_frame(t):
@@ -95,7 +100,7 @@ def run_file(
         cap.release()  # type: ignore[attr-defined]
     if i == 0:
         raise SourceError(f"{path}: no frame could be decoded (unsupported codec?)")
-    if announced > 0 and i < announced * TRUNCATION_TOLERANCE:
+    if limit is None and announced > 0 and i < announced * TRUNCATION_TOLERANCE:
         raise SourceError(
             f"{path}: source stopped mid-stream after {i} of {announced} frames ({i / fps:.1f} s)"
         )

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         "profiles": list(PROFILES),
         "file_seconds": FILE_SECONDS,
         "params": RF_PARAMS,
-        "samples": {"train": int(len(y)), "validation": int(len(yv))},
+        "samples": {"train": len(y), "validation": len(yv)},
         "metrics_per_sample": metrics,
         "feature_importances": importances,
     }

@@ -16,11 +16,11 @@ def _db(level_dbfs: float) -> float:
 def _speechlike(rng: np.random.Generator, n: int) -> np.ndarray:
     noise = rng.standard_normal(n).astype(np.float32)
     kernel = np.ones(8, np.float32) / 8  # crude low-pass
-    noise = np.convolve(noise, kernel, mode="same")
+    smooth = np.convolve(noise, kernel, mode="same")
     t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
     envelope = 0.55 + 0.45 * np.sin(2 * np.pi * rng.uniform(3, 5) * t) ** 2
-    sig = noise * envelope
-    return sig / (np.sqrt(np.mean(sig**2)) + 1e-9)
+    sig = smooth * envelope
+    return np.asarray(sig / (np.sqrt(np.mean(sig**2)) + 1e-9), np.float32)
 
 
 def _music(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -29,7 +29,7 @@ def _music(rng: np.random.Generator, n: int) -> np.ndarray:
     sig = sum(np.sin(2 * np.pi * root * r * t) for r in (1.0, 1.25, 1.5))
     beat = 0.6 + 0.4 * (np.sin(2 * np.pi * 2.0 * t) > 0)
     sig = sig * beat + 0.3 * rng.standard_normal(n).astype(np.float32)
-    return sig / (np.sqrt(np.mean(sig**2)) + 1e-9)
+    return np.asarray(sig / (np.sqrt(np.mean(sig**2)) + 1e-9), np.float32)
 
 
 def soundtrack(tl: Timeline) -> np.ndarray:

@@ -156,7 +156,7 @@ def render_file(tl: Timeline, out: Path, enc: EncodeSettings, progress: bool = T
                     a = shot.start_f if shot else seg.start_f
                     b = shot.end_f if shot else seg.end_f
                     for f in range(a, b):
-                        proc.stdin.write(memoryview(renderer.render(seg, shot, f, i)))
+                        proc.stdin.write(renderer.render(seg, shot, f, i).data)
                 if progress:
                     done = seg.end_f / max(1, total)
                     rate = seg.end_f / max(1e-6, time.monotonic() - started)

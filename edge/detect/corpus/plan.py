@@ -149,7 +149,10 @@ def _programme(rng: np.random.Generator, tl: Timeline, start: int, n: int) -> li
 def _ad_break(rng: np.random.Generator, tl: Timeline, start: int) -> list[Segment]:
     fps, out, f = tl.fps, [], start
     with_black = rng.random() < 0.85
-    black = (lambda: int(rng.integers(6, 16))) if with_black else (lambda: 0)
+
+    def black() -> int:
+        return int(rng.integers(6, 16)) if with_black else 0
+
     for i in range(int(rng.integers(2, 7))):
         b = black()
         if b:

@@ -228,7 +228,7 @@ class Renderer:
             Shot(shot.start_f, shot.end_f, bank_index, shot.pan, shot.tint, origin=shot.origin),
             f,
         )
-        hue_col = cv2.cvtColor(np.uint8([[[seg.hue, 255, 255]]]), cv2.COLOR_HSV2BGR)[0, 0]
+        hue_col = cv2.cvtColor(np.array([[[seg.hue, 255, 255]]], np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
         s = self.scale
         k = f - shot.start_f
         x0 = int(self.w * 0.2 + (k * 3 * s) % (self.w * 0.3))

@@ -78,8 +78,10 @@ def test_one_break_start_is_corrected_back_to_the_black_frames() -> None:
 
 
 def test_scores_oscillating_inside_the_hysteresis_band_never_start_a_break() -> None:
-    samples = [Sample(t_s=i / FPS, p_ad=0.45 + 0.1 * (i % 2), logo=0.9, logo_ready=True)
-               for i in range(600)]
+    samples = [
+        Sample(t_s=i / FPS, p_ad=0.45 + 0.1 * (i % 2), logo=0.9, logo_ready=True)
+        for i in range(600)
+    ]
     _, events = run(samples)
     assert events == []
 
@@ -102,8 +104,9 @@ def test_max_break_forces_an_end() -> None:
 
 
 def test_finish_closes_an_open_break_and_is_a_no_op_otherwise() -> None:
-    state, events = run([programme(i / FPS) for i in range(50)] +
-                        [ad(10 + i / FPS) for i in range(50)])
+    state, events = run(
+        [programme(i / FPS) for i in range(50)] + [ad(10 + i / FPS) for i in range(50)]
+    )
     assert [type(e) for e in events] == [BreakStarted]
     _, closing = finish(state, 20.0, CFG)
     assert len(closing) == 1 and isinstance(closing[0], BreakEnded)
@@ -114,8 +117,9 @@ def test_finish_closes_an_open_break_and_is_a_no_op_otherwise() -> None:
 
 def test_without_a_logo_the_start_snaps_to_the_cut_that_began_the_block() -> None:
     samples = [Sample(t_s=i / FPS, p_ad=0.1) for i in range(150)]
-    samples += [Sample(t_s=30 + i / FPS, p_ad=0.3 if i < 5 else 0.9, cut=i == 0)
-                for i in range(100)]
+    samples += [
+        Sample(t_s=30 + i / FPS, p_ad=0.3 if i < 5 else 0.9, cut=i == 0) for i in range(100)
+    ]
     _, events = run(samples)
     assert isinstance(events[0], BreakStarted)
     assert abs(events[0].start_s - 30.0) <= 0.2
@@ -135,11 +139,14 @@ def test_ad_length_fit() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans()),
-                min_size=1, max_size=400))
+@given(
+    st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.booleans()), min_size=1, max_size=400)
+)
 def test_events_are_well_formed_for_any_scores(values: list[tuple[float, float, bool]]) -> None:
-    samples = [Sample(t_s=i / FPS, p_ad=p, logo=lg, cut=c, logo_ready=True)
-               for i, (p, lg, c) in enumerate(values)]
+    samples = [
+        Sample(t_s=i / FPS, p_ad=p, logo=lg, cut=c, logo_ready=True)
+        for i, (p, lg, c) in enumerate(values)
+    ]
     state, events = run(samples)
     state, tail = finish(state, len(values) / FPS, CFG)
     events += tail

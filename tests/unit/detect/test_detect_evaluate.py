@@ -40,8 +40,10 @@ def test_summary_pools_seconds() -> None:
     assert m.lag_median_s == 1.0 and m.matched == 1
 
 
-@given(st.lists(st.tuples(st.floats(0, 1000), st.floats(0, 100)), max_size=8),
-       st.lists(st.tuples(st.floats(0, 1000), st.floats(0, 100)), max_size=8))
+@given(
+    st.lists(st.tuples(st.floats(0, 1000), st.floats(0, 100)), max_size=8),
+    st.lists(st.tuples(st.floats(0, 1000), st.floats(0, 100)), max_size=8),
+)
 def test_overlap_bounds(xs: list[tuple[float, float]], ys: list[tuple[float, float]]) -> None:
     x = [(a, a + d) for a, d in xs]
     y = [(a, a + d) for a, d in ys]

@@ -21,8 +21,11 @@ def test_plan_is_deterministic_and_well_formed(seed: int, profile: str) -> None:
     for start, end in a.breaks:
         ads = [s for s in a.segments if s.kind == "ad" and start <= s.start_f < end]
         assert 2 <= len(ads) <= 6
-        blacks = sum(s.end_f - s.start_f for s in a.segments
-                     if s.kind == "black" and start <= s.start_f < end)
+        blacks = sum(
+            s.end_f - s.start_f
+            for s in a.segments
+            if s.kind == "black" and start <= s.start_f < end
+        )
         total_ads = sum(s.end_f - s.start_f for s in ads)
         # ad + the black that precedes it add up to standard lengths
         assert (total_ads + blacks) / a.fps >= 2 * min(AD_LENGTHS_S)
@@ -45,8 +48,11 @@ def test_soundtrack_is_silent_at_black_and_louder_in_ads() -> None:
     assert len(pcm) == tl.n_frames * SAMPLE_RATE // tl.fps
 
     def rms(kind: str) -> float:
-        parts = [pcm[s.start_f * SAMPLE_RATE // tl.fps: s.end_f * SAMPLE_RATE // tl.fps]
-                 for s in tl.segments if s.kind == kind]
+        parts = [
+            pcm[s.start_f * SAMPLE_RATE // tl.fps : s.end_f * SAMPLE_RATE // tl.fps]
+            for s in tl.segments
+            if s.kind == kind
+        ]
         return float(np.sqrt(np.mean(np.concatenate(parts) ** 2)))
 
     assert rms("black") == 0.0
