@@ -9,13 +9,16 @@ The process is always killed when the block exits, even if the test fails.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,6 +65,19 @@ def _connack(port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL me when the test process dies (even by SIGKILL or os._exit)."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _preexec() -> Callable[[], None] | None:
+    # PDEATHSIG fires when the *thread* that forked exits, so only tie it to the main thread.
+    return _die_with_parent if threading.current_thread() is threading.main_thread() else None
+
+
 class MosquittoBroker:
     """One private Mosquitto process; stop()/start() keep the port and the persistence file."""
 
@@ -95,6 +111,7 @@ class MosquittoBroker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_preexec(),  # no orphan broker if pytest is killed mid-test
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
