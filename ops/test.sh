@@ -12,6 +12,14 @@ ADWATCH_REQUIRE_STACK=1 ops/with-stack bash -c \
   "$log" "$@"
 rc=$?
 
+if [ "${CI:-}" = "true" ]; then
+  if [ "$rc" -ne 0 ]; then  # the service logs go with the clone: show their tails now
+    for f in run/logs/{postgres,redis,mosquitto,kafka,timescale}.log; do
+      [ -f "$f" ] && { echo "----- tail of $f"; tail -n 15 "$f"; }
+    done
+  fi
+  ops/stack clean >/dev/null || true  # also removes a PostgreSQL folder kept outside the clone
+fi
 echo "[test] wall time $(( $(date +%s) - start ))s, pytest exit code $rc"
 # The runner's closing line, repeated last so that the stack-down output does not bury it.
 summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)|no tests ran' "$log" | tail -n 1)
