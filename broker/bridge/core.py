@@ -4,11 +4,11 @@
         await bridge.wait()                  # or do other work; bridge.spool has the gauges
 
 Uplink: a persistent-session client on the venue broker subscribes to the venue's
-uplink filters with manual acknowledgement. Each message is written to the spool
-(committed, fsynced) in paho's thread and only then acknowledged, so the venue
-broker's PUBACK means "on disk". When the spool is full of messages that may not be
-dropped, that thread waits for room: the venue broker then holds further messages
-for the bridge's session (push-back, nothing dropped).
+uplink filters with manual acknowledgement. Messages are written to the spool in
+group commits (``broker.bridge.intake``: one fsync per batch) and only then
+acknowledged, so the venue broker's PUBACK means "on disk". When the spool is full of
+messages that may not be dropped, the intake waits for room: the venue broker then
+holds further messages for the bridge's session (push-back, nothing dropped).
 
 Cloud: a reconnect loop (exponential backoff, equal jitter) with a persistent
 session. While connected, up to ``window`` spool messages are in flight; each is
@@ -32,11 +32,12 @@ from typing import Any, Self
 import structlog
 
 from broker.bridge import metrics
+from broker.bridge.intake import Intake
 from broker.bridge.policy import backoff_delay, downlink_retain, split_window
 from broker.bridge.settings import BridgeSettings
 from broker.errors import MqttError, PublishError
 from broker.mqtt_client import AsyncMqttClient, Received
-from broker.spool import Outgoing, Spool, SpoolItem, classify_topic
+from broker.spool import Spool, SpoolItem
 from schemas.topics import device_filter, ota_filter, uplink_filters
 
 log = structlog.get_logger("adwatch.bridge")
@@ -55,6 +56,7 @@ class Bridge:
         self._local: AsyncMqttClient | None = None
         self._local_ready = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._intake: Intake | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -62,6 +64,8 @@ class Bridge:
         s = self.settings
         self._loop = asyncio.get_running_loop()
         self.spool = await asyncio.to_thread(Spool, s.spool_path, max_bytes=s.spool_max_bytes)
+        self._intake = Intake(self.spool, self._written)
+        self._intake.start()
         metrics.bind_spool(self.spool, self.meter)
         self._tasks = [
             asyncio.create_task(self._keep_connected("local", self._local_session)),
@@ -85,6 +89,8 @@ class Bridge:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._intake is not None:
+            await asyncio.to_thread(self._intake.stop)
         if self.spool is not None:
             await asyncio.to_thread(self.spool.close)
         log.info("bridge_stopped")
@@ -144,19 +150,15 @@ class Bridge:
                 self._local = None
 
     def _on_uplink(self, local: AsyncMqttClient, message: Received) -> None:
-        """paho thread: make the message durable, then acknowledge it."""
-        assert self.spool is not None and self._loop is not None
-        item = Outgoing(
-            message.topic,
-            message.payload,
-            message.qos or 1,
-            message.retain,
-            classify_topic(message.topic),
-        )
-        self.spool.put_wait(item)  # blocks this thread while full of undroppable data
-        local.ack(message)
-        metrics.RECEIVED.inc()
-        self._loop.call_soon_threadsafe(self._wakeup.set)
+        """paho thread: hand over to the intake (group commit, then PUBACK)."""
+        assert self._intake is not None
+        self._intake.submit(local, message)
+
+    def _written(self, count: int) -> None:
+        """Intake thread: ``count`` messages are on disk and acknowledged."""
+        metrics.RECEIVED.inc(count)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wakeup.set)
 
     # ------------------------------------------------------------ cloud side (uplink out)
 

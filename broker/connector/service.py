@@ -26,6 +26,7 @@ class Connector:
         self._settings = settings
         # Bounded by the intake's slots (each entry holds one), hence no maxsize here.
         self._pending: asyncio.Queue[Pending] = asyncio.Queue()
+        self._received = self._acked = self._dead = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self._settings
@@ -46,6 +47,7 @@ class Connector:
                 tasks = [
                     group.create_task(self._produce_loop(intake, producer)),
                     group.create_task(self._ack_loop(intake, producer)),
+                    group.create_task(self._report_loop()),
                 ]
                 await stop.wait()
                 # Un-acknowledged messages stay in our persistent MQTT session.
@@ -57,6 +59,18 @@ class Connector:
             await producer.stop()
             log.info("connector.stopped", client_id=s.mqtt.client_id)
 
+    async def _report_loop(self, every_s: float = 10.0) -> None:
+        while True:
+            await asyncio.sleep(every_s)
+            log.info(
+                "connector.progress",
+                client_id=self._settings.mqtt.client_id,
+                received=self._received,
+                acked=self._acked,
+                dead=self._dead,
+                pending=self._pending.qsize(),
+            )
+
     async def _produce_loop(self, intake: MqttIntake, producer: AIOKafkaProducer) -> None:
         prefix = self._settings.kafka.topic_prefix
         max_raw = self._settings.max_dead_letter_raw
@@ -64,6 +78,7 @@ class Connector:
         while True:
             uplink = await intake.queue.get()
             received.inc()
+            self._received += 1
             IN_FLIGHT.inc()
             routed = route(
                 uplink.topic, uplink.payload, uplink.received_at, prefix=prefix, max_raw=max_raw
@@ -79,8 +94,10 @@ class Connector:
             uplink, routed, future = await self._pending.get()
             await kafka.delivered(producer, routed, future)
             intake.done(uplink)
+            self._acked += 1
             IN_FLIGHT.dec()
             if routed.dead:
+                self._dead += 1
                 DEAD_LETTERS.labels(routed.reason).inc()
             else:
                 PRODUCED.labels(routed.kind.value if routed.kind else "").inc()
