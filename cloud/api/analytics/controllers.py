@@ -9,8 +9,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from cloud.api.analytics.schemas import AdBreakStats, GroupBy
-from cloud.api.analytics.services import AnalyticsService
-from cloud.api.auth.tokens import Principal
+from cloud.api.deps import Analytics, Caller
 from cloud.api.openapi import AUTHED
 from cloud.api.params import ID_PATTERN, window
 from schemas.ids import utc_now
@@ -28,8 +27,8 @@ class AnalyticsController(Controller):
     )
     async def ad_breaks(
         self,
-        principal: Principal,
-        analytics: AnalyticsService,
+        principal: Caller,
+        analytics: Analytics,
         group_by: GroupBy = "hour",
         start: Annotated[datetime | None, Parameter(query="from")] = None,
         end: Annotated[datetime | None, Parameter(query="to")] = None,

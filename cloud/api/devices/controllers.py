@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from cloud.api.auth.tokens import Principal
+from cloud.api.deps import Caller, Devices
 from cloud.api.devices.schemas import (
     Bucket,
     DeviceDetail,
@@ -17,7 +17,7 @@ from cloud.api.devices.schemas import (
     HealthSeries,
     TelemetrySeries,
 )
-from cloud.api.devices.services import DeviceFilter, DeviceService
+from cloud.api.devices.services import DeviceFilter
 from cloud.api.openapi import AUTHED, AUTHED_ONE
 from cloud.api.params import ID_PATTERN, LABEL_PATTERN, window
 from schemas.ids import utc_now
@@ -36,8 +36,8 @@ class DeviceController(Controller):
     @get("/", operation_id="listDevices", responses=AUTHED, summary="List devices (keyset pages)")
     async def list_devices(
         self,
-        principal: Principal,
-        devices: DeviceService,
+        principal: Caller,
+        devices: Devices,
         location: Annotated[str | None, Parameter(pattern=ID_PATTERN, max_length=63)] = None,
         status: DeviceStatusText | None = None,
         hardware: Annotated[str | None, Parameter(pattern=LABEL_PATTERN, max_length=128)] = None,
@@ -53,7 +53,7 @@ class DeviceController(Controller):
 
     @get("/{device_id:str}", operation_id="getDevice", responses=AUTHED_ONE, summary="One device")
     async def get_device(
-        self, principal: Principal, devices: DeviceService, device_id: DeviceId
+        self, principal: Caller, devices: Devices, device_id: DeviceId
     ) -> DeviceDetail:
         return await devices.get(principal.tenant, device_id, admin=principal.is_admin)
 
@@ -65,8 +65,8 @@ class DeviceController(Controller):
     )
     async def get_health(
         self,
-        principal: Principal,
-        devices: DeviceService,
+        principal: Caller,
+        devices: Devices,
         device_id: DeviceId,
         start: From = None,
         end: To = None,
@@ -83,8 +83,8 @@ class DeviceController(Controller):
     )
     async def get_telemetry(
         self,
-        principal: Principal,
-        devices: DeviceService,
+        principal: Caller,
+        devices: Devices,
         device_id: DeviceId,
         start: From = None,
         end: To = None,

@@ -12,10 +12,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import Stream
 
-from cloud.api.auth.tokens import Principal
+from cloud.api.deps import Caller, Firmware
 from cloud.api.firmware.ranges import ByteRange, Unsatisfiable, etag_matches, parse_range
 from cloud.api.firmware.schemas import Artifact, ManifestList
-from cloud.api.firmware.services import FirmwareService
 from cloud.api.openapi import AUTHED, AUTHED_ONE
 from cloud.api.params import ID_PATTERN
 
@@ -103,8 +102,8 @@ class FirmwareController(Controller):
     )
     async def latest(
         self,
-        principal: Principal,
-        firmware: FirmwareService,
+        principal: Caller,
+        firmware: Firmware,
         channel: Ident = None,
         hardware: Ident = None,
     ) -> ManifestList:
@@ -118,8 +117,8 @@ class FirmwareController(Controller):
     )
     async def history(
         self,
-        principal: Principal,
-        firmware: FirmwareService,
+        principal: Caller,
+        firmware: Firmware,
         channel: Ident = None,
         hardware: Ident = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
@@ -139,8 +138,8 @@ class FirmwareController(Controller):
     async def artifact(
         self,
         request: Request[Any, Any, Any],
-        principal: Principal,
-        firmware: FirmwareService,
+        principal: Caller,
+        firmware: Firmware,
         firmware_id: Annotated[str, Parameter(pattern=ID_PATTERN, max_length=63)],
     ) -> Stream:
         art = await firmware.artifact(principal.tenant, firmware_id)

@@ -7,9 +7,8 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from cloud.api.auth.tokens import Principal
+from cloud.api.deps import Caller, Locations
 from cloud.api.locations.schemas import LocationPage, LocationSummary
-from cloud.api.locations.services import LocationService
 from cloud.api.openapi import AUTHED, AUTHED_ONE
 from cloud.api.params import ID_PATTERN
 
@@ -21,8 +20,8 @@ class LocationController(Controller):
     @get("/", operation_id="listLocations", responses=AUTHED, summary="List locations")
     async def list_locations(
         self,
-        principal: Principal,
-        locations: LocationService,
+        principal: Caller,
+        locations: Locations,
         cursor: Annotated[
             str | None, Parameter(max_length=512, description="From next_cursor")
         ] = None,
@@ -38,8 +37,8 @@ class LocationController(Controller):
     )
     async def get_summary(
         self,
-        principal: Principal,
-        locations: LocationService,
+        principal: Caller,
+        locations: Locations,
         location_id: Annotated[str, Parameter(pattern=ID_PATTERN, max_length=63)],
     ) -> LocationSummary:
         return await locations.summary(principal.tenant, location_id)

@@ -9,8 +9,7 @@ import msgspec
 from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
-from cloud.api.db import Database, RedisClient
-from cloud.api.hot import HotReads
+from cloud.api.deps import Db, Hot, Redis
 from cloud.api.probes.metrics import render_metrics
 
 PROBE_TIMEOUT_S = 2.0
@@ -33,7 +32,7 @@ async def _check(probe: Awaitable[object]) -> str:
     return "ok"
 
 
-async def readiness(db: Database, redis: RedisClient) -> Readiness:
+async def readiness(db: Db, redis: Redis) -> Readiness:
     pg, rd = await asyncio.gather(_check(db.ping()), _check(redis.ping()))
     checks = {"postgres": pg, "redis": rd}
     return Readiness(status="ready" if pg == rd == "ok" else "unavailable", checks=checks)
@@ -53,11 +52,11 @@ class ProbeController(Controller):
         summary="PostgreSQL and Redis answer",
         responses={503: ResponseSpec(data_container=Readiness, description="A dependency is down")},
     )
-    async def ready(self, db: Database, redis: RedisClient) -> Response[Readiness]:
+    async def ready(self, db: Db, redis: Redis) -> Response[Readiness]:
         result = await readiness(db, redis)
         return Response(result, status_code=200 if result.status == "ready" else 503)
 
     @get("/metrics", operation_id="metrics", summary="Prometheus metrics", media_type="text/plain")
-    async def metrics(self, hot: HotReads) -> Response[str]:
+    async def metrics(self, hot: Hot) -> Response[str]:
         body, content_type = await render_metrics(hot)
         return Response(body, media_type=content_type)

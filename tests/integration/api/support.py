@@ -99,11 +99,25 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> No
     raise TimeoutError(f"API did not become healthy: {log_path.read_text()[-2000:]}")
 
 
-def token(tenant: str | None, role: str = "viewer", *, ttl: int = 600, key: str = SECRET,
-          algorithm: str = "HS256", **claims: Any) -> str:
+def token(
+    tenant: str | None,
+    role: str = "viewer",
+    *,
+    ttl: int = 600,
+    key: str = SECRET,
+    algorithm: str = "HS256",
+    **claims: Any,
+) -> str:
     now = int(time.time())
-    body: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": "test", "iat": now,
-                            "exp": now + ttl, "tenant": tenant, "role": role}
+    body: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "test",
+        "iat": now,
+        "exp": now + ttl,
+        "tenant": tenant,
+        "role": role,
+    }
     body.update(claims)
     body = {k: v for k, v in body.items() if v is not None}
     return jwt.encode(body, key, algorithm=algorithm)
@@ -117,58 +131,107 @@ def auth(tok: str) -> dict[str, str]:
 
 
 def seed_tenant(conn: psycopg.Connection[Any], tenant: str, locations: list[str]) -> None:
-    conn.execute("INSERT INTO tenants (id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                 (tenant, tenant.upper()))
+    conn.execute(
+        "INSERT INTO tenants (id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (tenant, tenant.upper()),
+    )
     for loc in locations:
-        conn.execute("INSERT INTO locations (tenant_id, id, name) VALUES (%s, %s, %s) "
-                     "ON CONFLICT DO NOTHING", (tenant, loc, f"{tenant}/{loc}"))
+        conn.execute(
+            "INSERT INTO locations (tenant_id, id, name) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            (tenant, loc, f"{tenant}/{loc}"),
+        )
 
 
-def seed_device(conn: psycopg.Connection[Any], tenant: str, location: str, device: str,
-                *, hardware: str = "rpi4", status: str = "online", firmware: str = "1.0") -> None:
+def seed_device(
+    conn: psycopg.Connection[Any],
+    tenant: str,
+    location: str,
+    device: str,
+    *,
+    hardware: str = "rpi4",
+    status: str = "online",
+    firmware: str = "1.0",
+) -> None:
     conn.execute(
         "INSERT INTO devices (tenant_id, id, location_id, hardware, firmware, status) "
-        "VALUES (%s, %s, %s, %s, %s, %s)", (tenant, device, location, hardware, firmware, status))
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        (tenant, device, location, hardware, firmware, status),
+    )
 
 
-def seed_health(conn: psycopg.Connection[Any], tenant: str, location: str, device: str,
-                cpu: float, minutes_ago: int) -> None:
+def seed_health(
+    conn: psycopg.Connection[Any],
+    tenant: str,
+    location: str,
+    device: str,
+    cpu: float,
+    minutes_ago: int,
+) -> None:
     conn.execute(
         "INSERT INTO device_health (message_id, time, tenant_id, location_id, device_id, "
         "cpu_percent, memory_percent, disk_percent, uptime_s, fps, inference_ms_p50, "
         "inference_ms_p95, queue_depth) VALUES (gen_random_uuid(), "
         "now() - make_interval(mins => %s), %s, %s, %s, %s, 40, 50, 100, 25, 5, 9, 1)",
-        (minutes_ago, tenant, location, device, cpu))
+        (minutes_ago, tenant, location, device, cpu),
+    )
 
 
-def seed_break(conn: psycopg.Connection[Any], tenant: str, location: str, device: str,
-               channel: str, minutes_ago: int, duration_s: float = 120.0) -> None:
+def seed_break(
+    conn: psycopg.Connection[Any],
+    tenant: str,
+    location: str,
+    device: str,
+    channel: str,
+    minutes_ago: int,
+    duration_s: float = 120.0,
+) -> None:
     conn.execute(
         "INSERT INTO ad_events (message_id, time, tenant_id, location_id, device_id, event, "
         "break_id, source, started_at, ended_at, duration_s, confidence, action, controller, "
         "model_version) SELECT gen_random_uuid(), t, %s, %s, %s, 'ended', gen_random_uuid(), %s, "
         "t - make_interval(secs => %s), t, %s, 0.9, 'mute', 'ir', 'm1' "
         "FROM (SELECT now() - make_interval(mins => %s) AS t) s",
-        (tenant, location, device, channel, duration_s, duration_s, minutes_ago))
+        (tenant, location, device, channel, duration_s, duration_s, minutes_ago),
+    )
 
 
-def seed_telemetry(conn: psycopg.Connection[Any], tenant: str, location: str, device: str,
-                   frames: int, minutes_ago: int) -> None:
+def seed_telemetry(
+    conn: psycopg.Connection[Any],
+    tenant: str,
+    location: str,
+    device: str,
+    frames: int,
+    minutes_ago: int,
+) -> None:
     conn.execute(
-        "INSERT INTO telemetry (message_id, time, tenant_id, location_id, device_id, period_start, "
-        "period_end, frames_captured, frames_analysed, frames_dropped, ad_seconds, content_seconds, "
-        "breaks, mean_confidence) SELECT gen_random_uuid(), t, %s, %s, %s, t - interval '1 minute', "
-        "t, %s, %s, 0, 10, 50, 1, 0.8 FROM (SELECT now() - make_interval(mins => %s) AS t) s",
-        (tenant, location, device, frames, frames, minutes_ago))
+        "INSERT INTO telemetry (message_id, time, tenant_id, location_id, device_id, "
+        "period_start, period_end, frames_captured, frames_analysed, frames_dropped, ad_seconds, "
+        "content_seconds, breaks, mean_confidence) "
+        "SELECT gen_random_uuid(), t, %s, %s, %s, t - interval '1 minute', t, %s, %s, 0, 10, 50, "
+        "1, 0.8 FROM (SELECT now() - make_interval(mins => %s) AS t) s",
+        (tenant, location, device, frames, frames, minutes_ago),
+    )
 
 
-def seed_firmware(conn: psycopg.Connection[Any], tenant: str, fw_id: str, path: str, sha256: str,
-                  size: int, *, version: str = "1.0.0", channel: str = "stable",
-                  hardware: str = "rpi4") -> None:
+def seed_firmware(
+    conn: psycopg.Connection[Any],
+    tenant: str,
+    fw_id: str,
+    path: str,
+    sha256: str,
+    size: int,
+    *,
+    version: str = "1.0.0",
+    channel: str = "stable",
+    hardware: str = "rpi4",
+) -> None:
     conn.execute(
         "INSERT INTO firmware (id, tenant_id, version, channel, hardware, sha256, size, "
-        "artifact_path, signature, released_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'sig', now())",
-        (fw_id, tenant, version, channel, hardware, sha256, size, path))
+        "artifact_path, signature, released_at) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'sig', now())",
+        (fw_id, tenant, version, channel, hardware, sha256, size, path),
+    )
 
 
 def refresh_rollups(conn: psycopg.Connection[Any]) -> None:

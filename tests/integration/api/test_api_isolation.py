@@ -27,15 +27,18 @@ SERIES = ("device_health", "telemetry", "ad_events")
 
 
 def _device(prefix: str) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({
-        "location": st.sampled_from(LOCS),
-        "hardware": st.sampled_from([f"hw-{prefix}1", f"hw-{prefix}2"]),
-        "status": st.sampled_from(["online", "offline", "unknown"]),
-        "health": st.lists(st.integers(0, 600), max_size=4),  # minutes ago
-        "breaks": st.lists(st.tuples(st.sampled_from(["ch1", "ch2"]), st.integers(1, 600)),
-                           max_size=3),
-        "telemetry": st.integers(0, 3),
-    })
+    return st.fixed_dictionaries(
+        {
+            "location": st.sampled_from(LOCS),
+            "hardware": st.sampled_from([f"hw-{prefix}1", f"hw-{prefix}2"]),
+            "status": st.sampled_from(["online", "offline", "unknown"]),
+            "health": st.lists(st.integers(0, 600), max_size=4),  # minutes ago
+            "breaks": st.lists(
+                st.tuples(st.sampled_from(["ch1", "ch2"]), st.integers(1, 600)), max_size=3
+            ),
+            "telemetry": st.integers(0, 3),
+        }
+    )
 
 
 def _tenant(prefix: str) -> st.SearchStrategy[dict[str, dict[str, Any]]]:
@@ -43,13 +46,16 @@ def _tenant(prefix: str) -> st.SearchStrategy[dict[str, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def env(api_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[tuple[str, dict[str, str], psycopg.Connection[Any], redis.Redis]]:
+def env(
+    api_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str], psycopg.Connection[Any], redis.Redis[bytes]]]:
     settings_env = s.api_env(api_dsn, redis_url, ADWATCH_API_RATE_LIMIT_ENABLED="false")
     log = tmp_path_factory.mktemp("api") / "api.log"
-    with (psycopg.connect(api_dsn, autocommit=True) as conn,
-          redis.Redis.from_url(redis_url) as rd,
-          s.run_api(settings_env, log) as url):
+    with (
+        psycopg.connect(api_dsn, autocommit=True) as conn,
+        redis.Redis.from_url(redis_url) as rd,
+        s.run_api(settings_env, log) as url,
+    ):
         yield url, settings_env, conn, rd
 
 
@@ -74,11 +80,14 @@ def _seed(conn: psycopg.Connection[Any], tenant: str, prefix: str, devs: dict[st
             s.seed_telemetry(conn, tenant, d["location"], dev, frames, 5 + i)
     fw = f"fw-{prefix}-1"
     s.seed_firmware(conn, tenant, fw, "/nonexistent", "0" * 64, 1)
-    conn.execute("INSERT INTO rollouts (id, tenant_id, firmware_id, channel, hardware) "
-                 "VALUES (%s, %s, %s, 'stable', 'rpi4')", (f"ro-{prefix}", tenant, fw))
+    conn.execute(
+        "INSERT INTO rollouts (id, tenant_id, firmware_id, channel, hardware) "
+        "VALUES (%s, %s, %s, 'stable', 'rpi4')",
+        (f"ro-{prefix}", tenant, fw),
+    )
 
 
-def _invalidate(rd: redis.Redis, prefix: str, tenant: str) -> None:
+def _invalidate(rd: redis.Redis[bytes], prefix: str, tenant: str) -> None:
     rd.incr(f"{prefix}:{{{tenant}}}:gen")  # what cloud.api.cache.invalidate_tenant does
 
 
@@ -104,8 +113,9 @@ def _check_devices(client: httpx.Client, a: dict[str, Any], b: dict[str, Any]) -
         assert (detail["hardware"], detail["location_id"]) == (d["hardware"], d["location"])
         assert [c["username"] for c in detail["credentials"]] == []
         for bucket in ("5m", "1h"):
-            pts = client.get(f"/api/v1/devices/{dev}/health",
-                             params={"bucket": bucket}).json()["points"]
+            pts = client.get(f"/api/v1/devices/{dev}/health", params={"bucket": bucket}).json()[
+                "points"
+            ]
             assert all(p["cpu_max"] < 50 for p in pts)
         pts = client.get(f"/api/v1/devices/{dev}/health", params={"bucket": "1m"}).json()["points"]
         assert sum(p["samples"] for p in pts) == len(d["health"])
@@ -126,7 +136,9 @@ def _check_locations(client: httpx.Client, a: dict[str, Any]) -> None:
 def _check_analytics(client: httpx.Client, a: dict[str, Any]) -> None:
     total = sum(len(d["breaks"]) for d in a.values())
     for group_by in ("hour", "location", "channel"):
-        items = client.get("/api/v1/analytics/ad-breaks", params={"group_by": group_by}).json()["items"]
+        items = client.get("/api/v1/analytics/ad-breaks", params={"group_by": group_by}).json()[
+            "items"
+        ]
         assert sum(i["breaks"] for i in items) == total, group_by
         if group_by == "channel":
             assert all(i["key"].startswith("a-") for i in items)
@@ -140,10 +152,13 @@ def _check_firmware(client: httpx.Client) -> None:
     assert client.get("/api/v1/firmware/fw-b-1/artifact").status_code == 404
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(a=_tenant("a"), b=_tenant("b"))
-def test_tenant_a_never_sees_tenant_b(env: tuple[str, dict[str, str], Any, Any],
-                                      a: dict[str, Any], b: dict[str, Any]) -> None:
+def test_tenant_a_never_sees_tenant_b(
+    env: tuple[str, dict[str, str], Any, Any], a: dict[str, Any], b: dict[str, Any]
+) -> None:
     url, settings_env, conn, rd = env
     _reset(conn)
     _seed(conn, "ta", "a", a)
