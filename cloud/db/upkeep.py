@@ -35,7 +35,8 @@ CHILDREN_SQL = """SELECT c.relname FROM pg_inherits i
 DEFAULT_DAYS_SQL = """SELECT DISTINCT date_trunc('day', time AT TIME ZONE 'UTC')::date
     FROM {default} WHERE time >= %s ORDER BY 1"""
 POLICY_JOBS_SQL = """SELECT job_id FROM timescaledb_information.jobs
-    WHERE proc_name IN ('policy_retention', 'policy_compression') ORDER BY job_id"""
+    WHERE proc_name IN ('policy_retention', 'policy_compression')
+      AND hypertable_schema = current_schema() ORDER BY job_id"""
 
 
 @dataclass(frozen=True, slots=True)
