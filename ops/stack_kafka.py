@@ -196,7 +196,7 @@ KAFKA = Service(
     _kafka_prepare,
     _kafka_launch,
     _kafka_probe,
-    start_timeout=180,
+    start_timeout=240,
     stop_timeout=40,
     env_keys=("ADWATCH_KAFKA_BOOTSTRAP",),
 )

@@ -231,7 +231,7 @@ POSTGRES = Service(
     _pg_probe,
     _pg_post_start,
     stop_signal=signal.SIGINT,  # "fast" shutdown; SIGTERM would wait for every client to leave
-    start_timeout=90,
+    start_timeout=180,
     stop_timeout=30,
     env_keys=("ADWATCH_PG_DSN", "ADWATCH_PG_ADMIN_DSN"),
 )

@@ -107,7 +107,7 @@ TIMESCALE = Service(
     _launch,
     _probe,
     missing=_missing,
-    start_timeout=120,
+    start_timeout=240,
     stop_timeout=20,
     env_keys=("ADWATCH_TIMESCALE_DSN",),
 )
