@@ -207,6 +207,20 @@ ROLLUPS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# TimescaleDB's TSL module (compression, continuous aggregates, policies) is loaded at
+# server start. The PGlite test harness skips that when it reopens a data folder, and
+# then every TSL feature fails with "not supported under the current license"; load it
+# here in that case. A no-op on a normal server, where it is always loaded.
+ENSURE_TSL = """DO $$
+DECLARE v text;
+BEGIN
+  IF current_setting('timescaledb.license', true) = 'timescale'
+     AND NOT _timescaledb_functions.tsl_loaded() THEN
+    SELECT extversion INTO v FROM pg_extension WHERE extname = 'timescaledb';
+    EXECUTE 'LOAD ' || quote_literal('$libdir/timescaledb-tsl-' || v);
+  END IF;
+END $$"""
+
 TIME_BUCKET_COMPAT = """CREATE FUNCTION time_bucket(bucket_width interval, ts timestamptz)
     RETURNS timestamptz LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT date_bin(bucket_width, ts, TIMESTAMPTZ '2000-01-03 00:00:00+00') $$"""
@@ -294,6 +308,7 @@ def upgrade(path: StoragePath, opts: StorageOptions, today: date) -> list[str]:
     out: list[str] = []
     if path is StoragePath.TIMESCALE:
         out.append("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        out.append(ENSURE_TSL)
     else:
         out.append(TIME_BUCKET_COMPAT)
     out.extend(RELATIONAL)

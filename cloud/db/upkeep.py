@@ -23,7 +23,7 @@ import psycopg
 import structlog
 
 from cloud.db import partitions as parts
-from cloud.db.ddl_0001 import ALL_SERIES, ROLLUPS
+from cloud.db.ddl_0001 import ALL_SERIES, ENSURE_TSL, ROLLUPS
 from cloud.db.errors import DbError
 from cloud.db.sink import translated
 from cloud.db.storage_path import StoragePath, recorded
@@ -127,6 +127,7 @@ def _refresh_matviews(conn: psycopg.Connection[Any], report: UpkeepReport) -> No
 def _timescale(
     conn: psycopg.Connection[Any], now: datetime, opts: UpkeepOptions, report: UpkeepReport
 ) -> None:
+    conn.execute(ENSURE_TSL)
     start = None if opts.full_refresh else now - timedelta(days=opts.refresh_days)
     for view in ROLLUPS:
         if start is None:

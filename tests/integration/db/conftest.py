@@ -71,22 +71,8 @@ def plain_target(pg_admin_dsn: str) -> Iterator[Target]:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _load_tsl(dsn: str) -> None:
-    """Work around the PGlite harness: reopening an existing data folder leaves
-    TimescaleDB's TSL module unloaded, so compression and continuous aggregates fail
-    with "not supported under the current 'timescale' license". PGlite has a single
-    backend, so loading it once fixes the whole server (a no-op when loaded)."""
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=60) as conn:
-        row = conn.execute(
-            "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
-        ).fetchone()
-        if row is not None:
-            conn.execute(f"LOAD '$libdir/timescaledb-tsl-{row[0]}'")
-
-
 @pytest.fixture(scope="module")
 def timescale_target(timescale_dsn: str) -> Iterator[Target]:
-    _load_tsl(timescale_dsn)
     target = Target(StoragePath.TIMESCALE, timescale_dsn, f"dbtest_{uuid.uuid4().hex[:10]}")
     try:
         yield target
