@@ -116,6 +116,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--reseed", action="store_true", help="drop and reseed the bench database")
     p.add_argument("--keep-db", action="store_true", help="keep the bench database afterwards")
+    p.add_argument("--seed-only", action="store_true", help="seed (or reuse) the database, stop")
     p.add_argument("--out", type=Path, default=REPO / "bench-results" / "api.md")
     return p.parse_args(argv)
 
@@ -343,6 +344,8 @@ def main(argv: list[str]) -> int:
         return 2
     started = time.monotonic()
     dsn = prepare_db(env, args)
+    if args.seed_only:
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         results = measure(args, dsn, env["ADWATCH_REDIS_URL"], Path(tmp))
     if not args.keep_db:

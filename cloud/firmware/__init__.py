@@ -1,0 +1,1 @@
+"""Firmware publishing: store a release, sign its manifest, announce it (retained) over MQTT."""
