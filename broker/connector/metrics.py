@@ -16,6 +16,9 @@ DEAD_LETTERS = Counter(
 SEND_RETRIES = Counter(
     "adwatch_connector_kafka_retries_total", "Kafka produce attempts that failed and were retried"
 )
+PRODUCER_RESETS = Counter(
+    "adwatch_connector_producer_resets_total", "Kafka producers replaced after a failed delivery"
+)
 IN_FLIGHT = Gauge(
     "adwatch_connector_in_flight", "Messages received but not yet acknowledged to MQTT"
 )

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaProducer
 
 from broker.connector import kafka
 from broker.connector.config import ConnectorSettings
 from broker.connector.intake import MqttIntake, Uplink
 from broker.connector.metrics import DEAD_LETTERS, IN_FLIGHT, PRODUCED, RECEIVED
-from broker.connector.route import Routed, route
+from broker.connector.route import route
 
 log = structlog.get_logger("adwatch.connector")
 
-Pending = tuple[Uplink, Routed, "asyncio.Future[Any]"]
+Pending = tuple[Uplink, kafka.Delivery]
 
 
 class Connector:
@@ -31,8 +29,8 @@ class Connector:
     async def run(self, stop: asyncio.Event) -> None:
         s = self._settings
         await kafka.start_with_retry(lambda: kafka.ensure_topics(s.kafka), "admin")
-        producer = kafka.make_producer(s.kafka)
-        await kafka.start_with_retry(producer.start, "producer")
+        out = kafka.KafkaOut(s.kafka)
+        await out.start()
         intake = MqttIntake(s.mqtt, asyncio.get_running_loop())
         intake.start()
         try:
@@ -45,8 +43,8 @@ class Connector:
             )
             async with asyncio.TaskGroup() as group:
                 tasks = [
-                    group.create_task(self._produce_loop(intake, producer)),
-                    group.create_task(self._ack_loop(intake, producer)),
+                    group.create_task(self._produce_loop(intake, out)),
+                    group.create_task(self._ack_loop(intake, out)),
                     group.create_task(self._report_loop()),
                 ]
                 await stop.wait()
@@ -56,7 +54,7 @@ class Connector:
                     task.cancel()
         finally:
             intake.stop()
-            await producer.stop()
+            await out.stop()
             log.info("connector.stopped", client_id=s.mqtt.client_id)
 
     async def _report_loop(self, every_s: float = 10.0) -> None:
@@ -71,7 +69,7 @@ class Connector:
                 pending=self._pending.qsize(),
             )
 
-    async def _produce_loop(self, intake: MqttIntake, producer: AIOKafkaProducer) -> None:
+    async def _produce_loop(self, intake: MqttIntake, out: kafka.KafkaOut) -> None:
         prefix = self._settings.kafka.topic_prefix
         max_raw = self._settings.max_dead_letter_raw
         received = RECEIVED.labels(self._settings.mqtt.client_id)
@@ -85,14 +83,14 @@ class Connector:
             )
             if routed.dead:
                 log.warning("connector.dead_letter", topic=uplink.topic[:256], reason=routed.reason)
-            future = await kafka.enqueue(producer, routed)
-            await self._pending.put((uplink, routed, future))
+            await self._pending.put((uplink, await out.send(routed)))
 
-    async def _ack_loop(self, intake: MqttIntake, producer: AIOKafkaProducer) -> None:
+    async def _ack_loop(self, intake: MqttIntake, out: kafka.KafkaOut) -> None:
         """Acknowledge in arrival order, each only once Kafka has it."""
         while True:
-            uplink, routed, future = await self._pending.get()
-            await kafka.delivered(producer, routed, future)
+            uplink, delivery = await self._pending.get()
+            await out.delivered(delivery)
+            routed = delivery.routed
             intake.done(uplink)
             self._acked += 1
             IN_FLIGHT.dec()

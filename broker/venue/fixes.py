@@ -27,6 +27,10 @@ What changed against ``amqtt.broker.Broker`` (and why) — protocol-handler fixe
    (``adwatch_venue_acl_denied_total{action="publish"}``) and logged; the client gets
    its normal PUBACK, as MQTT 3.1.1 allows [MQTT-3.3.5-2] (closing the connection
    would make a misconfigured device resend forever). amqtt dropped it silently.
+9. Messages a client published and had acknowledged are delivered even when the client
+   disconnects right after. amqtt sends the PUBACK when the message enters the session's
+   delivery queue, but stopped reading that queue at disconnect: a worker that
+   published a burst and left lost the tail of it (until it reconnected, if ever).
 """
 
 from __future__ import annotations
@@ -149,14 +153,19 @@ class VenueAmqttBroker(Broker):  # type: ignore[misc]
         )
         await handler.start()
         await self._publish_session_retained_messages(client_session)
-        await self._client_message_loop(client_session, handler)
+        try:
+            await self._client_message_loop(client_session, handler)
+        finally:
+            await self._flush_delivered(client_session)
 
     # ------------------------------------------------------------ delivery (3, 4, 8)
 
     async def _handle_message_delivery(
         self, client_session: Session, handler: BrokerProtocolHandler, wait_deliver: Any
     ) -> bool:
-        message = wait_deliver.result()
+        return await self._deliver(client_session, wait_deliver.result())
+
+    async def _deliver(self, client_session: Session, message: Any) -> bool:
         await self.plugins_manager.fire_event(
             BrokerEvents.MESSAGE_RECEIVED, client_id=client_session.client_id, message=message
         )
@@ -174,6 +183,12 @@ class VenueAmqttBroker(Broker):  # type: ignore[misc]
         if message.publish_packet and message.publish_packet.retain_flag:
             await self.retain_message(client_session, topic, message.data, message.qos)
         return True
+
+    async def _flush_delivered(self, session: Session) -> None:
+        """Deliver what the client published (and got PUBACK/PUBCOMP for) before it left (9)."""
+        pending = session.delivered_message_queue
+        while not pending.empty():
+            await self._deliver(session, pending.get_nowait())
 
     async def _run_broadcast(self, running_tasks: Any) -> None:
         broadcast = await self._broadcast_queue.get()

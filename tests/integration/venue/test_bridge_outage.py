@@ -27,7 +27,9 @@ CLOUD = '{side="cloud"}'
 
 @pytest.fixture
 def cloud() -> Iterator[MosquittoBroker]:
-    with run_mosquitto() as broker:
+    # Unbounded per-client queue: the collector must not lose what the bridge delivered
+    # (Mosquitto's default max_queued_messages 1000 drops QoS 1 for a slow subscriber).
+    with run_mosquitto("max_queued_messages 0\nmax_inflight_messages 100") as broker:
         yield broker
 
 
@@ -75,7 +77,11 @@ def test_cloud_outage_loses_nothing(tmp_path: Path, cloud: MosquittoBroker) -> N
             cloud.start()
             got = collector.wait_distinct(set(sent), within=120)
             missing = set(sent) - got
-            assert not missing, f"{len(missing)} of {TOTAL} messages never arrived"
+            assert not missing, (
+                f"{len(missing)} of {TOTAL} messages never arrived; bridge queue depth "
+                f"{venue.metric('adwatch_bridge_queue_depth')}, drained "
+                f"{venue.metric('adwatch_bridge_drained_total')}"
+            )
             assert len(got & set(sent)) == TOTAL
             wait_until(
                 lambda: venue.metric("adwatch_bridge_queue_depth") == 0, 30, "spool not emptied"

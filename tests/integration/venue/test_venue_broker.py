@@ -257,3 +257,20 @@ async def test_will_is_not_sent_on_clean_disconnect(tmp_path: Path) -> None:
                 pass
             await asyncio.sleep(0.5)
         assert wills.messages == []
+
+
+async def test_acknowledged_burst_is_delivered_after_the_publisher_leaves(tmp_path: Path) -> None:
+    async with venue(tmp_path) as broker:
+        inbox = Inbox()
+        async with client(broker.port, "coordinator", client_id="coord", inbox=inbox) as coord:
+            await coord.subscribe([(topic("tv-1", "events/ad"), 1)])
+            async with client(broker.port, "tv-1", client_id="tv-1", clean_session=False) as device:
+                await asyncio.gather(
+                    *[
+                        device.publish(topic("tv-1", "events/ad"), b"%d" % i, qos=1)
+                        for i in range(500)
+                    ]
+                )
+            # every PUBACK is in; the publisher is gone
+            got = await inbox.wait_for(500, within=30)
+        assert sorted(int(m.payload) for m in got) == list(range(500))
