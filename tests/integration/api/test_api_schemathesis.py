@@ -23,7 +23,7 @@ from tests.integration.api import support as s
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 20
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
