@@ -4,9 +4,10 @@ names, and follow failovers, with the worker-outbox behaviour:
 * a message stays in the outbox until the venue broker PUBACKs it; after a
   reconnect everything un-PUBACKed is sent again (same message id);
 * after a *failover* (an advert with a higher term) the messages PUBACKed in the
-  last ``replay_s`` seconds are sent again too: the dead leader may have
-  acknowledged them and died before its bridge took them (amqtt keeps them in
-  memory only). The message id makes every resend harmless downstream.
+  last ``replay_s`` seconds before the old leader went silent are sent again
+  too: the dead leader may have acknowledged them and died before its bridge
+  took them (amqtt keeps them in memory only). The message id makes every
+  resend harmless downstream.
 """
 
 from __future__ import annotations
@@ -144,8 +145,11 @@ class Publisher:
         self._client = client
 
     def _failover_replay(self) -> None:
-        cutoff = time.monotonic() - self.replay_s
         with self.outbox.lock:
+            # The window ends at the last PUBACK from the dead leader, not now: the
+            # failover itself took seconds in which nothing was acknowledged.
+            last = max((at for at, _t, _p in self.outbox.acked.values()), default=0.0)
+            cutoff = last - self.replay_s
             for mid_id, (at, topic, payload) in list(self.outbox.acked.items()):
                 if at >= cutoff and mid_id not in self.outbox.pending:
                     self.outbox.pending[mid_id] = (topic, payload)

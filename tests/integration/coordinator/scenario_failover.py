@@ -49,6 +49,7 @@ class CloudCollector:
         )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.reconnect_delay_set(0.2, 2)
         self._client.connect(host, port, keepalive=30)
         self._client.loop_start()
         if not self._ready.wait(10):
@@ -120,6 +121,15 @@ def leadership_events(cluster: Cluster) -> list[str]:
     return sorted(events)
 
 
+def logged(node: Node, event: str, field: str) -> Any:
+    """``field`` of the node's last ``event`` log line (None if never logged)."""
+    value = None
+    for line in node.log_path.read_text(errors="replace").splitlines():
+        if f'"{event}"' in line:
+            value = json.loads(line).get(field)
+    return value
+
+
 def leadership_won_at(node: Node, term: int) -> float | None:
     """Wall-clock time the node logged winning ``term`` (its structured log)."""
     for line in node.log_path.read_text(errors="replace").splitlines():
@@ -167,6 +177,8 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
             tasks = [asyncio.create_task(p.follow()) for p in pubs]
             tasks += [asyncio.create_task(p.publish(args.rate, stop)) for p in pubs]
             await _wait(lambda: all(p.outbox.acked for p in pubs), 15, "no PUBACK before kill")
+            if args.outage:  # the leader's bridge spools from here on
+                await asyncio.to_thread(cloud.stop)
             await asyncio.sleep(args.before_s)
 
             t_kill, wall_kill = time.monotonic(), time.time()
@@ -177,6 +189,9 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
             await _wait(lambda: all(p.reconnected_at for p in pubs), 30, "workers not back")
             reconnect_s = max(p.reconnected_at or 0 for p in pubs) - t_kill
             await asyncio.sleep(args.after_s)
+            if args.outage:  # cloud back; the killed node restarts and drains its spool
+                await asyncio.to_thread(cloud.start)
+                cluster.start(old)
             stop.set()
             drained = [await p.drain(20) for p in pubs]
             for task in tasks:
@@ -207,6 +222,8 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
             ),
             "registry": sorted(d.device for d in status.devices) if status else [],
             "leaderships": leadership_events(cluster),
+            "outage": args.outage,
+            "restarted_node_drained": logged(old, "bridge_leftovers_draining", "queued"),
             "sent": len(sent),
             "drained": all(drained),
             "cloud_checked": collector is not None,
@@ -254,6 +271,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--replay-s", type=float, default=5.0, help="failover replay window")
     p.add_argument("--before-s", type=float, default=2.0, help="traffic before the kill")
     p.add_argument("--after-s", type=float, default=2.0, help="traffic after reconnecting")
+    p.add_argument(
+        "--outage",
+        action="store_true",
+        help="stop the cloud broker before the kill; restart it and the killed node after",
+    )
     p.add_argument("--keep", action="store_true", help="keep the work folders")
     return p.parse_args(argv)
 

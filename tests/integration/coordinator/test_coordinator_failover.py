@@ -25,3 +25,20 @@ def test_leader_failover_loses_nothing() -> None:
     assert r["sent"] > 100
     assert r["missing"] == 0, r
     assert r["cloud_distinct"] == r["sent"], r
+
+
+def test_leader_killed_during_cloud_outage_drains_its_spool_after_restart() -> None:
+    """The cloud is down, so the leader's bridge holds messages on disk when it is
+    killed. The workers' replay window (1 s) is shorter than the outage before the
+    kill (4 s): older messages reach the cloud only if the killed node, restarted
+    as a follower, drains what its spool kept."""
+    r = run_scenario(
+        "tests.integration.coordinator.scenario_failover",
+        ["--outage", "--before-s", "4", "--replay-s", "1"],
+        timeout=190,
+    )["runs"][0]
+    assert r["failover_s"] < 10.0, r
+    assert r["restarted_node_drained"] > 40, r  # ~3 s x 2 workers x 20 msg/s on its disk
+    assert r["drained"]
+    assert r["missing"] == 0, r
+    assert r["cloud_distinct"] == r["sent"], r
