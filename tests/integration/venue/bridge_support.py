@@ -68,7 +68,7 @@ class CloudCollector:
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id="cloud-collector", clean_session=False
         )
-        self._client.reconnect_delay_set(0.1, 0.5)
+        self._client.reconnect_delay_set(1, 1)
         self._client.on_message = self._on_message
         self._client.on_connect = lambda c, *_: c.subscribe(device_filter(TENANT), 1)
         self._client.connect(cloud.host, cloud.port)
