@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from broker.errors import MqttError
-from broker.mqtt_client import Will
+from broker.mqtt_client import AsyncMqttClient, MqttSettings, Will
+from broker.venue.server import VenueBroker
+from broker.venue.settings import TlsSettings, VenueSettings
 from schemas.topics import device_filter, device_topic
 from tests.integration.venue.venue_support import (
     LOCATION,
@@ -21,6 +24,7 @@ from tests.integration.venue.venue_support import (
     raw_connect,
     read_packet,
     venue,
+    write_passwords,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -274,3 +278,66 @@ async def test_acknowledged_burst_is_delivered_after_the_publisher_leaves(tmp_pa
             # every PUBACK is in; the publisher is gone
             got = await inbox.wait_for(500, within=30)
         assert sorted(int(m.payload) for m in got) == list(range(500))
+
+
+async def test_tls_listener(tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    settings = VenueSettings(
+        tenant=TENANT,
+        location=LOCATION,
+        host="127.0.0.1",
+        port=0,
+        password_file=str(write_passwords(tmp_path / "venue.passwd")),
+        tls=TlsSettings(certfile=str(cert), keyfile=str(key), port=0),
+    )
+    async with VenueBroker(settings) as broker:
+        assert broker.tls_port is not None
+        secure = MqttSettings(
+            host="127.0.0.1",
+            port=broker.tls_port,
+            client_id="tv-1",
+            username="tv-1",
+            password="pw-one",
+            tls=True,
+            ca_file=str(cert),
+        )
+        inbox = Inbox()
+        async with AsyncMqttClient(secure, inbox) as device:
+            assert await device.subscribe([(topic("tv-1", "cmd"), 1)]) == [1]
+            async with client(broker.port, "coordinator", client_id="coord") as coord:
+                await coord.publish(topic("tv-1", "cmd"), b"over-tls", qos=1)
+            assert [m.payload for m in await inbox.wait_for(1)] == [b"over-tls"]
+        bad = MqttSettings(
+            host="127.0.0.1",
+            port=broker.tls_port,
+            client_id="tv-1",
+            username="tv-1",
+            password="wrong",
+            tls=True,
+            ca_file=str(cert),
+        )
+        with pytest.raises(MqttError):
+            async with AsyncMqttClient(bad):
+                pass
