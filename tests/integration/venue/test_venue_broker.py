@@ -280,30 +280,28 @@ async def test_acknowledged_burst_is_delivered_after_the_publisher_leaves(tmp_pa
         assert sorted(int(m.payload) for m in got) == list(range(500))
 
 
-async def test_tls_listener(tmp_path: Path) -> None:
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
     subprocess.run(
         [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
+            *command.split(),
             "-keyout",
             str(key),
             "-out",
             str(cert),
-            "-subj",
-            "/CN=127.0.0.1",
             "-addext",
             "subjectAltName=IP:127.0.0.1",
         ],
         check=True,
         capture_output=True,
     )
+    return cert, key
+
+
+async def test_tls_listener(tmp_path: Path, self_signed: tuple[Path, Path]) -> None:
+    cert, key = self_signed
     settings = VenueSettings(
         tenant=TENANT,
         location=LOCATION,
