@@ -58,3 +58,5 @@ async def _run(settings: BridgeSettings) -> None:
         await asyncio.wait({stop, run}, return_when=asyncio.FIRST_COMPLETED)
         for task in (stop, run):
             task.cancel()
+        if run.done() and not run.cancelled():
+            run.result()  # a session loop died of a bug: exit non-zero, let systemd restart

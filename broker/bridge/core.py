@@ -95,6 +95,14 @@ class Bridge:
             await asyncio.to_thread(self.spool.close)
         log.info("bridge_stopped")
 
+    async def wait_ready(self) -> None:
+        """Return once the bridge is subscribed to the venue's uplinks on the venue broker.
+
+        Until then the venue broker would acknowledge and drop uplink messages that
+        match no subscription, so a coordinator should not advertise the broker before.
+        """
+        await self._local_ready.wait()
+
     async def wait(self) -> None:
         """Run until cancelled (or until a session loop dies of a bug, which is raised)."""
         await asyncio.gather(*self._tasks)
