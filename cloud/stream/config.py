@@ -37,6 +37,8 @@ class StreamSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     health_ttl_s: PositiveF = 300.0
     batch_size: Positive = 1000
     batch_within_s: PositiveF = 0.25
+    session_timeout_s: PositiveF = 10.0
+    """Kafka consumer-group session timeout: how soon a crashed worker's partitions move."""
     partitions: Positive = 6
     """Partitions for ingest topics created at start-up if missing."""
     metrics_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 0

@@ -74,6 +74,12 @@ def start_pipeline_metrics(app: faust.App, settings: StreamSettings) -> None:
         lag = consumer_lag(monitor.tp_end_offsets, monitor.tp_committed_offsets)
         for topic, n in lag.items():
             metrics.LAG.labels(topic).set(n)
+        log.info(
+            "stream.progress",
+            lag=sum(lag.values()),
+            inserted=sum(_total("adwatch_stream_inserted_total", "table").values()),
+            duplicates=sum(_total("adwatch_stream_duplicates_total", "table").values()),
+        )
         try:
             if not conn or conn[0].closed:
                 conn[:] = [
