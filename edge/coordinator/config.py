@@ -1,7 +1,8 @@
 """The coordinator's configuration: one typed tree, from a TOML file plus environment.
 
 Secrets may come from the environment instead of the file:
-``ADWATCH_RAFT_PASSWORD`` overrides ``raft.password``.
+``ADWATCH_RAFT_PASSWORD`` overrides ``raft.password`` and
+``ADWATCH_REGISTRY_MQTT_PASSWORD`` overrides ``registry.password``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
 Seconds = Annotated[float, msgspec.Meta(gt=0, le=3600)]
 MIN_PASSWORD_LEN = 16
 PASSWORD_ENV = "ADWATCH_RAFT_PASSWORD"
+FEEDER_PASSWORD_ENV = "ADWATCH_REGISTRY_MQTT_PASSWORD"
 _WHY_PASSWORD = (
     "Raft traffic carries the venue registry and decides which node runs the broker; "
     "without a shared password pysyncobj sends it as plain pickles that anyone on the LAN "
@@ -72,12 +74,20 @@ class BridgeSection(_Section, frozen=True, kw_only=True, forbid_unknown_fields=T
     settings: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class RegistrySection(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    feed: bool = True  # the leader records devices seen on its broker
+    flush_s: Seconds = 2.0  # one Raft write per batch of sightings
+    username: str | None = None  # the feeder's login on the venue broker (a bridge user)
+    password: str | None = None  # or ADWATCH_REGISTRY_MQTT_PASSWORD
+
+
 class CoordinatorConfig(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
     node: NodeSection
     raft: RaftSection
     discovery: DiscoverySection
     broker: BrokerSection = msgspec.field(default_factory=BrokerSection)
     bridge: BridgeSection = msgspec.field(default_factory=BridgeSection)
+    registry: RegistrySection = msgspec.field(default_factory=RegistrySection)
 
 
 def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> CoordinatorConfig:
@@ -89,6 +99,11 @@ def parse_config(data: Mapping[str, Any], env: Mapping[str, str]) -> Coordinator
     if env.get(PASSWORD_ENV):
         cfg = msgspec.structs.replace(
             cfg, raft=msgspec.structs.replace(cfg.raft, password=env[PASSWORD_ENV])
+        )
+    if env.get(FEEDER_PASSWORD_ENV):
+        cfg = msgspec.structs.replace(
+            cfg,
+            registry=msgspec.structs.replace(cfg.registry, password=env[FEEDER_PASSWORD_ENV]),
         )
     check_config(cfg)
     return cfg

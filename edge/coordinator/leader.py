@@ -49,11 +49,12 @@ async def serve_as_leader(
     term: int,
     broker: LeaderService,
     bridge: BridgeService,
+    feeder: LeaderService,
     on_up: Callable[[], None],
 ) -> None:
-    """Run broker, bridge and advert for ``term`` until cancelled.
+    """Run broker, bridge, registry feeder and advert for ``term`` until cancelled.
 
-    Up: broker → bridge (subscribed) → advert. Down: advert → broker (workers
+    Up: broker → bridge (subscribed) → feeder → advert. Down: advert → broker (workers
     leave for the new leader) → bridge, after it forwarded what its spool holds
     (up to ``DRAIN_ON_STEP_DOWN_S``; the rest stays on disk for the next start).
     """
@@ -63,7 +64,7 @@ async def serve_as_leader(
     try:
         async with bridge.session() as running_bridge:
             try:
-                async with _advert(cfg, term):
+                async with feeder.session(), _advert(cfg, term):
                     log.info("leader_services_up", term=term)
                     on_up()
                     await asyncio.Event().wait()

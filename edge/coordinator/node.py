@@ -20,6 +20,7 @@ import structlog
 
 from edge.coordinator.config import CoordinatorConfig
 from edge.coordinator.errors import CoordinatorError, RaftError
+from edge.coordinator.feeder import RegistryFeeder
 from edge.coordinator.leader import Serving, drain_leftovers, next_action, serve_as_leader
 from edge.coordinator.raft import RaftView, VenueRaft
 from edge.coordinator.registry import DeviceRecord, MarkSeen, Role, Sighting, UpsertDevice
@@ -47,6 +48,7 @@ class Coordinator:
         self._cfg = cfg
         self._broker = build_broker(cfg)
         self._bridge = build_bridge(cfg)
+        self._feeder: RegistryFeeder | None = None
         self._leftovers: asyncio.Task[None] | None = None
         self._leftovers_stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -64,6 +66,7 @@ class Coordinator:
             loop.call_soon_threadsafe(woken.set)
 
         raft = await asyncio.to_thread(VenueRaft, self._cfg.raft, data_dir, wake)
+        self._feeder = RegistryFeeder(self._cfg, raft)
         log.info("raft_started", node=self._cfg.node.id, bind=self._cfg.raft.bind)
         seen = asyncio.create_task(self._keep_self_seen(raft))
         self._drain_leftovers()
@@ -110,7 +113,8 @@ class Coordinator:
 
     async def _lead(self, term: int, up: Callable[[], None]) -> None:
         await self._stop_leftovers()  # one bridge per spool file at a time
-        await serve_as_leader(self._cfg, term, self._broker, self._bridge, up)
+        assert self._feeder is not None
+        await serve_as_leader(self._cfg, term, self._broker, self._bridge, self._feeder, up)
 
     def _drain_leftovers(self) -> None:
         """Forward what the spool kept from an earlier leadership, as a follower."""

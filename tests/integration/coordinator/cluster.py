@@ -81,6 +81,7 @@ class Cluster:
         size: int = 3,
         broker: dict[str, Any] | None = None,
         bridge: dict[str, Any] | None = None,
+        registry: dict[str, Any] | None = None,
     ) -> None:
         self.workdir = workdir
         self.nodes = [
@@ -88,6 +89,7 @@ class Cluster:
         ]
         self.broker = broker or {"type": "amqtt"}
         self.bridge = bridge or {"type": "none"}
+        self.registry = registry or {}
 
     def config(self, node: Node, password: str = PASSWORD) -> dict[str, dict[str, Any]]:
         raft: dict[str, Any] = {
@@ -108,6 +110,7 @@ class Cluster:
             "discovery": {"advertise_host": "127.0.0.1", "interfaces": ["127.0.0.1"]},
             "broker": {**self.broker, "host": "127.0.0.1", "port": node.broker_port},
             "bridge": dict(self.bridge),
+            "registry": dict(self.registry),
         }
 
     def start(self, node: Node, config: dict[str, dict[str, Any]] | None = None) -> None:

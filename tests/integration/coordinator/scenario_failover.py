@@ -154,7 +154,8 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
     broker, local = venue_auth(workdir) if args.broker == "venue" else ({"type": "amqtt"}, {})
     bridge = bridge_config(cloud, local) if cloud is not None else None
     credentials = DEVICE_PASSWORD if args.broker == "venue" else None
-    cluster = Cluster(workdir, broker=broker, bridge=bridge)
+    registry = {"username": local["username"], "password": local["password"]} if local else {}
+    cluster = Cluster(workdir, broker=broker, bridge=bridge, registry=registry)
     collector = CloudCollector(cloud.host, cloud.port) if cloud is not None else None
     cluster.start_all()
     stop = asyncio.Event()
@@ -220,7 +221,9 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
             "new_leader_serves_advert": bool(
                 status and status.serving and status.serving.port == new.port
             ),
-            "registry": sorted(d.device for d in status.devices) if status else [],
+            "registry": sorted(f"{d.device}:{d.role.value}" for d in status.devices)
+            if status
+            else [],
             "leaderships": leadership_events(cluster),
             "outage": args.outage,
             "restarted_node_drained": logged(old, "bridge_leftovers_draining", "queued"),

@@ -18,8 +18,15 @@ def test_leader_failover_loses_nothing() -> None:
     assert r["failover_s"] < 10.0, r  # kill -9 -> new advert seen
     assert r["new_leader_serves_advert"]
     assert r["workers_reconnected_s"] < 15.0, r
-    # The registry replicated before the kill survives on the new leader.
-    assert r["registry"] == ["coord-1", "coord-2", "coord-3"]
+    # The registry replicated before the kill survives on the new leader: the three
+    # coordinators registered themselves, the old leader's feeder saw the workers.
+    assert r["registry"] == [
+        "coord-1:coordinator",
+        "coord-2:coordinator",
+        "coord-3:coordinator",
+        "w1:worker",
+        "w2:worker",
+    ]
     assert r["drained"], "a worker still holds un-PUBACKed messages"
     assert r["cloud_checked"]
     assert r["sent"] > 100
