@@ -134,3 +134,21 @@ async def test_hot_state_cache_invalidation_and_metrics(api_dsn: str, redis_url:
             assert [d["id"] for d in fresh] == ["tv-1", "tv-2", "tv-3", "tv-4"]
     finally:
         await redis.aclose()  # type: ignore[attr-defined]
+
+
+async def test_cors_by_config_and_body_size_limit(api_dsn: str, redis_url: str) -> None:
+    base = _settings(api_dsn, redis_url)
+    settings = ApiSettings(
+        **{**_as_dict(base), "cors_origins": ["https://ops.example"], "max_request_bytes": 1024}
+    )
+    async with _client(settings) as client:
+        pre = await client.options(
+            "/api/v1/devices",
+            headers={"Origin": "https://ops.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert pre.headers["access-control-allow-origin"] == "https://ops.example"
+        other = await client.get("/api/v1/devices", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        big = await client.request("GET", "/api/v1/devices", content=b"x" * 4096)
+        assert big.status_code == 413
+        assert big.headers["x-request-id"]
