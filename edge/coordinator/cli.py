@@ -3,6 +3,9 @@
 Every coordinator-capable box of a venue runs this. The nodes form a Raft
 cluster (pysyncobj, password required); the leader runs the venue broker, the
 bridge to the cloud and the mDNS advert, and hands them over on failure.
+
+``... --config FILE registry show|role DEV ROLE|tv DEV TV|remove DEV`` reads or
+changes the replicated venue registry as a read-only Raft client.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 
 import structlog
 
+from edge.coordinator import admin
 from edge.coordinator.config import PASSWORD_ENV, load_config
 from edge.coordinator.errors import CoordinatorError
 
@@ -31,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, required=True, help="coordinator TOML file")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument("--check", action="store_true", help="validate the config and exit (0 = valid)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    admin.add_parser(sub)
     return p
 
 
@@ -69,6 +75,8 @@ def main(argv: list[str]) -> int:
             load_config(args.config, os.environ)
             print(f"{args.config}: ok")
             return 0
+        if args.command == "registry":
+            return asyncio.run(admin.run_admin(load_config(args.config, os.environ), args))
         return asyncio.run(_run(args.config))
     except CoordinatorError as exc:
         print(f"adwatch-edge coordinator: {exc}", file=sys.stderr)

@@ -47,15 +47,19 @@ class RaftView(msgspec.Struct, frozen=True, kw_only=True):
         return self.role == "leader"
 
 
-def syncobj_conf(raft: RaftSection, data_dir: Path, on_change: Callable[[], None]) -> SyncObjConf:
+def syncobj_conf(
+    raft: RaftSection, data_dir: Path | None, on_change: Callable[[], None]
+) -> SyncObjConf:
     """pysyncobj settings from ours. ``password`` switches on its Fernet
-    (AES-128-CBC + HMAC-SHA256) encryption of every Raft message."""
+    (AES-128-CBC + HMAC-SHA256) encryption of every Raft message. Without a
+    ``data_dir`` (a read-only admin client) nothing is written to disk."""
     if len(raft.password) < MIN_PASSWORD_LEN:
         raise ConfigError("refusing to start Raft without a password (see raft.password)")
     return SyncObjConf(
         password=raft.password,
-        journalFile=str(data_dir / "raft.journal"),  # term, vote and log survive restarts
-        fullDumpFile=str(data_dir / "raft.snapshot"),
+        # term, vote and log survive restarts
+        journalFile=None if data_dir is None else str(data_dir / "raft.journal"),
+        fullDumpFile=None if data_dir is None else str(data_dir / "raft.snapshot"),
         useFork=False,  # never fork a process that runs threads and an event loop
         raftMinTimeout=raft.election_timeout_min_s,
         raftMaxTimeout=raft.election_timeout_max_s,
@@ -72,10 +76,20 @@ class VenueRaft(SyncObj):  # type: ignore[misc]  # pysyncobj is untyped
     """Raft member holding the venue registry; ``password`` is mandatory."""
 
     def __init__(
-        self, raft: RaftSection, data_dir: Path, on_change: Callable[[], None] = lambda: None
+        self,
+        raft: RaftSection,
+        data_dir: Path | None,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        super().__init__(raft.bind, list(raft.peers), syncobj_conf(raft, data_dir, on_change))
+        """A member at ``raft.bind``; with ``data_dir=None`` a read-only client
+        instead (not a member, no vote, nothing on disk) that follows the log
+        and can submit commands, for the admin CLI."""
+        if data_dir is None:
+            this, others = None, [raft.bind, *raft.peers]
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            this, others = raft.bind, list(raft.peers)
+        super().__init__(this, others, syncobj_conf(raft, data_dir, on_change))
         # Set after SyncObj.__init__: pysyncobj snapshots exactly the attributes
         # added after its own, i.e. only this one.
         self._devices: dict[str, DeviceRecord] = {}
@@ -101,9 +115,9 @@ class VenueRaft(SyncObj):  # type: ignore[misc]  # pysyncobj is untyped
         return self._devices.get(device)
 
     def view(self) -> RaftView:
-        leader = self._getLeader()
+        leader, me = self._getLeader(), self.selfNode
         return RaftView(
-            node=str(self.selfNode.address),
+            node="readonly" if me is None else str(me.address),
             role="leader" if self._isLeader() else "follower",
             term=int(self.raftCurrentTerm),
             leader=None if leader is None else str(leader.address),

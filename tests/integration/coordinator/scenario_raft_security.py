@@ -17,6 +17,7 @@ import pickle
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +72,41 @@ def send_forged(address: str, marker: str) -> None:
         time.sleep(0.5)
 
 
+def admin(cluster: Cluster, *words: str) -> subprocess.CompletedProcess[str]:
+    """The operator's CLI: ``adwatch-edge coordinator --config F registry ...``."""
+    cmd = [sys.executable, "-m", "edge.cli", "coordinator", "--config"]
+    cmd += [str(cluster.nodes[0].config_path), "registry", *words]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+
+
+def operator_edits(cluster: Cluster) -> dict[str, Any]:
+    """Register a worker and its TV through the admin CLI; every member's status
+    file must show it (replicated), and ``registry show`` must print it."""
+    role = admin(cluster, "role", "w9", "worker")
+    tv = admin(cluster, "tv", "w9", "tv-bar-left")
+    bad = admin(cluster, "tv", "ghost", "tv-x")
+    deadline = time.monotonic() + 10
+    replicated_to = 0
+    while time.monotonic() < deadline:
+        replicated_to = sum(
+            1
+            for n in cluster.nodes
+            if (st := n.status())
+            and any(d.device == "w9" and d.tv == "tv-bar-left" for d in st.devices)
+        )
+        if replicated_to == len(cluster.nodes):
+            break
+        time.sleep(0.2)
+    shown = admin(cluster, "show")
+    return {
+        "admin_exit_codes": [role.returncode, tv.returncode, shown.returncode],
+        "admin_unknown_device": [bad.returncode, bad.stdout.strip()],
+        "admin_show_has_w9": '"tv":"tv-bar-left"' in shown.stdout,
+        "operator_edit_replicated_to": replicated_to,
+        "admin_stderr": (role.stderr + tv.stderr + shown.stderr)[-2000:],
+    }
+
+
 def snapshot(cluster: Cluster) -> dict[str, Any]:
     live = [n for n in cluster.nodes if n.alive]
     views = {n.id: n.status() for n in live}
@@ -80,7 +116,7 @@ def snapshot(cluster: Cluster) -> dict[str, Any]:
         "leader": leader.id if leader else None,
         "terms": sorted({v.raft.term for v in views.values() if v}),
         "leaders_seen": sorted({str(v.raft.leader) for v in views.values() if v}),
-        "registry": sorted((d.device, d.role.value) for d in lst.devices) if lst else [],
+        "registry": sorted((d.device, d.role.value, d.tv) for d in lst.devices) if lst else [],
     }
 
 
@@ -146,6 +182,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         deadline = time.monotonic() + 20
         while len(snapshot(cluster)["registry"]) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
+        edits = operator_edits(cluster)
         follower = next(n for n in cluster.nodes if n is not leader)
         assert follower.proc is not None
         follower.proc.terminate()
@@ -153,7 +190,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(1.0)
         before = snapshot(cluster)
 
-        result: dict[str, Any] = {"before": before}
+        result: dict[str, Any] = {"before": before, **edits}
         result |= wrong_password_phase(cluster, follower)
         result["after_wrong_password"] = snapshot(cluster)
         result |= no_password_phase(follower, cluster)

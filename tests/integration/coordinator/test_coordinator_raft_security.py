@@ -13,7 +13,18 @@ def test_strangers_cannot_join_or_disrupt_the_cluster() -> None:
     r = run_scenario("tests.integration.coordinator.scenario_raft_security", [], timeout=140)
     before = r["before"]
     assert before["leader"] is not None
-    assert len(before["registry"]) == 3  # the three coordinators registered themselves
+    # The operator (admin CLI, with the password) can change the registry; it
+    # replicates to every member. The three coordinators registered themselves.
+    assert r["admin_exit_codes"] == [0, 0, 0], r["admin_stderr"]
+    assert r["admin_unknown_device"] == [1, "unknown device ghost"]
+    assert r["admin_show_has_w9"]
+    assert r["operator_edit_replicated_to"] == 3
+    assert before["registry"] == [
+        ["coord-1", "coordinator", None],
+        ["coord-2", "coordinator", None],
+        ["coord-3", "coordinator", None],
+        ["w9", "worker", "tv-bar-left"],
+    ]
     # Wrong password, sitting on a member's Raft address: never joins, never leads.
     assert r["rogue_started"]
     assert not r["rogue_saw_leader"] and not r["rogue_served"]
