@@ -1,4 +1,4 @@
-"""The bridge in-process: downlink republish with retain flags, and health coalescing when full."""
+"""The bridge in-process: downlink retain flags, coalescing when full, live traffic vs backlog."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from broker.bridge.core import Bridge
 from broker.bridge.settings import BridgeSettings, Endpoint
+from broker.spool import Outgoing, Spool
 from schemas.topics import device_filter, device_topic, ota_topic
 from tests.integration.venue.venue_support import (
     LOCATION,
@@ -116,3 +117,31 @@ async def test_health_coalesces_and_events_survive_a_full_queue(tmp_path: Path) 
         kept_health = [p for p in queued if p.startswith(b"h")]
         assert kept_health and kept_health[-1] == b"h039"  # the latest report is kept
         assert len(kept_health) < 40
+
+
+async def test_live_traffic_is_not_stuck_behind_the_backlog(tmp_path: Path) -> None:
+    backlog = 2000
+    old = device_topic(TENANT, LOCATION, "tv-1", "telemetry")
+    live = device_topic(TENANT, LOCATION, "tv-2", "events/ad")
+    with Spool(tmp_path / "spool.db") as spool:  # what an outage left behind
+        spool.put_many([Outgoing(old, b"old-%05d" % i) for i in range(backlog)])
+    with run_mosquitto("max_queued_messages 0") as cloud:
+        arrived = Inbox()
+        async with client(cloud.port, None, client_id="cloud-sub", inbox=arrived) as sub:
+            await sub.subscribe([(device_filter(TENANT), 1)])
+            async with venue(tmp_path) as broker:
+                slow = settings(tmp_path, broker.port, cloud.port, window=4, live_share=0.25)
+                async with (
+                    Bridge(slow) as bridge,
+                    client(broker.port, "tv-2", client_id="tv-2") as device,
+                ):
+                    await bridge.wait_ready()
+                    await _until(lambda: len(arrived.messages) >= 50, 30)
+                    await device.publish(live, b"live", qos=1)
+                    await _until(lambda: b"live" in [m.payload for m in arrived.messages], 30)
+                    position = [m.payload for m in arrived.messages].index(b"live")
+                    await arrived.wait_for(backlog + 1, within=60)
+    # Delivered while most of the backlog still waited, not after all of it.
+    assert position < backlog // 2, position
+    old_order = [m.payload for m in arrived.messages if m.payload.startswith(b"old")]
+    assert old_order == [b"old-%05d" % i for i in range(backlog)]  # oldest first
