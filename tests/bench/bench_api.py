@@ -186,7 +186,7 @@ def prepare_db(env: dict[str, str], args: argparse.Namespace) -> str:
     with psycopg.connect(dsn, autocommit=True) as db:
         for sql in _seed_sql(args.devices, args.days):
             started = time.monotonic()
-            db.execute(sql)  # type: ignore[arg-type]
+            db.execute(sql)
             print(f"  {time.monotonic() - started:6.1f}s  {sql[:70]}...", flush=True)
         db.execute("INSERT INTO storage_settings (key, value) VALUES ('bench', %s)", (marker,))
     return dsn

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 def _retained(host: str, port: int, topic: str) -> bytes:
     got: queue.Queue[bytes] = queue.Queue()
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
-    client.on_message = lambda _c, _u, msg: got.put(msg.payload) if msg.retain else None
+    client.on_message = lambda _c, _u, msg: got.put(bytes(msg.payload)) if msg.retain else None
     client.connect(host, port)
     client.subscribe(topic, qos=1)
     client.loop_start()

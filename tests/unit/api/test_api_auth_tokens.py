@@ -102,7 +102,7 @@ def test_alg_none_is_rejected() -> None:
             "tenant": "acme",
             "role": "admin",
         },
-        None,
+        None,  # type: ignore[arg-type]  # alg=none takes no key
         algorithm="none",
     )
     with pytest.raises(AuthError):
