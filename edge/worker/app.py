@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -200,13 +201,15 @@ class Worker:
                 s.content_seconds,
             )
 
-    async def _every(self, interval: str, send: object) -> None:
+    async def _every(
+        self, interval_s: Callable[[], float], send: Callable[[], Awaitable[None]]
+    ) -> None:
         while True:
             self._intervals_changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._intervals_changed.wait(), getattr(self, interval))
-                continue  # interval changed: start a fresh wait
-            await send()  # type: ignore[operator]
+                await asyncio.wait_for(self._intervals_changed.wait(), interval_s())
+                continue  # interval changed by the downlink: start a fresh wait
+            await send()
 
     async def send_health(self) -> None:
         before = self._health_prev
@@ -305,8 +308,8 @@ class Worker:
             for c in (
                 self._consume(),
                 self._ticks(),
-                self._every("health_s", self.send_health),
-                self._every("telemetry_s", self.send_telemetry),
+                self._every(lambda: self.health_s, self.send_health),
+                self._every(lambda: self.telemetry_s, self.send_telemetry),
                 self._watch_pipeline(),
             )
         ]
