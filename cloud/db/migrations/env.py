@@ -16,6 +16,7 @@ from cloud.db.dsn import sqlalchemy_url
 from cloud.db.options import options_from
 
 config = context.config
+MIGRATION_LOCK = 0x61647761  # "adwa": pg_advisory_xact_lock key of adwatch migrations
 x_args = context.get_x_argument(as_dictionary=True)
 config.attributes.setdefault("storage_options", options_from(x_args, os.environ))
 
@@ -55,6 +56,8 @@ def run_online() -> None:
                 connection=connection, transactional_ddl=True, version_table_schema=schema
             )
             with context.begin_transaction():
+                # Replicas starting together migrate one after another, not at once.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 context.run_migrations()
     finally:
         engine.dispose()

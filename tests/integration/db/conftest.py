@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,7 +32,7 @@ class Target:
         # No server-side prepared statements: PGlite's single backend outlives client
         # connections, so psycopg's "_pg3_0" names would collide across connections.
         conn = psycopg.connect(
-            self.dsn, autocommit=True, connect_timeout=30, prepare_threshold=None
+            self.dsn, autocommit=True, connect_timeout=120, prepare_threshold=None
         )
         if self.schema:
             conn.execute(f"SET search_path TO {self.schema}, public")
@@ -41,7 +42,7 @@ class Target:
     async def aconnect(self) -> psycopg.AsyncConnection[Any]:
         """Autocommit; on TimescaleDB (PGlite) open nothing else while it is open."""
         conn = await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, connect_timeout=30, prepare_threshold=None
+            self.dsn, autocommit=True, connect_timeout=120, prepare_threshold=None
         )
         if self.schema:
             await conn.execute(f"SET search_path TO {self.schema}, public")
@@ -59,16 +60,23 @@ def _with_db(dsn: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-@pytest.fixture(scope="module")
-def plain_target(pg_admin_dsn: str) -> Iterator[Target]:
+@contextmanager
+def throwaway_database(admin_dsn: str) -> Iterator[Target]:
+    """A fresh plain-PostgreSQL database, dropped afterwards."""
     name = f"adwatch_dbtest_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin_dsn, autocommit=True) as admin:
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:
-        yield Target(StoragePath.POSTGRES, _with_db(pg_admin_dsn, name))
+        yield Target(StoragePath.POSTGRES, _with_db(admin_dsn, name))
     finally:
-        with psycopg.connect(pg_admin_dsn, autocommit=True) as admin:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def plain_target(pg_admin_dsn: str) -> Iterator[Target]:
+    with throwaway_database(pg_admin_dsn) as target:
+        yield target
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from cloud.db.ddl_0001 import ALL_SERIES, ROLLUPS
 from cloud.db.models import Base
 from cloud.db.storage_path import StoragePath, recorded
-from tests.integration.db.conftest import Target
+from tests.integration.db.conftest import Target, throwaway_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -99,3 +102,14 @@ def test_upgrade_downgrade_upgrade(target: Target) -> None:
     assert _relations(target) <= {"alembic_version"}
     target.upgrade()
     _check_schema(target)
+
+
+def test_concurrent_migrations_take_turns(pg_admin_dsn: str) -> None:
+    """Replicas starting together: one migrates, the others find the schema at head."""
+    code = "import sys; from cloud.db import migrate; migrate.upgrade(sys.argv[1])"
+    with throwaway_database(pg_admin_dsn) as fresh:
+        procs = [subprocess.Popen([sys.executable, "-c", code, fresh.dsn]) for _ in range(2)]
+        assert [p.wait(timeout=120) for p in procs] == [0, 0]
+        with fresh.connect() as conn:
+            versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert versions == [("0001",)]
