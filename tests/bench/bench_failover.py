@@ -11,6 +11,7 @@ in the same runs, and their ratio (what broker + bridge + mDNS add).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -51,7 +52,9 @@ def report(runs: list[dict[str, Any]], netns: bool) -> str:
         f"max {max(r['failover_s'] for r in runs):.2f}).",
         f"Raft election alone (median, reference): {election:.2f} s; "
         f"failover / election = {failover / election:.2f}x "
-        "(the rest is venue broker start, bridge subscription and mDNS probing + announcement).",
+        "(the rest is venue broker start, bridge subscription and the mDNS announcement).",
+        f"Machine load average during the runs: {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs (a shared machine: timings vary with it).",
         f"Messages missing in the cloud over all runs: {sum(r['missing'] for r in runs)}.",
         "",
     ]
