@@ -129,6 +129,7 @@ print(json.dumps({"frames": n, "wall": time.perf_counter() - t, "fps": cap.get(c
 """
 CHILD_DETECT = """
 import json, sys, time
+import av, cv2, onnxruntime  # library start-up is not throughput (the decode child imports cv2 too)
 from pathlib import Path
 from edge.detect.engine import DetectSettings
 from edge.detect.runner import run_file

@@ -80,7 +80,7 @@ def test_eval_scores_the_folder(clip: Path) -> None:
     res = edge("eval", str(clip.parent))
     assert res.returncode == 0, res.stderr
     assert "| **all** |" in res.stdout
-    f1 = float(res.stdout.split("| **all** |")[1].split("|")[4].strip().strip("*"))
+    f1 = float(res.stdout.split("| **all** |")[1].split("|")[3].strip().strip("*"))
     assert f1 >= 0.9
 
 
