@@ -31,6 +31,11 @@ What changed against ``amqtt.broker.Broker`` (and why) — protocol-handler fixe
    disconnects right after. amqtt sends the PUBACK when the message enters the session's
    delivery queue, but stopped reading that queue at disconnect: a worker that
    published a burst and left lost the tail of it (until it reconnected, if ever).
+10. The offline queue of an absent persistent session is bounded
+   (``max_offline_messages``, default 10,000 per session): at the bound the oldest
+   message is dropped, counted (``adwatch_venue_offline_dropped_total``) and logged.
+   amqtt's queue grew without limit. Sessions absent longer than
+   ``session_expiry_s`` (default 7 days) are removed (amqtt's session expiry).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import asyncio
 import math
 from typing import Any
 
+import structlog
 from amqtt.adapters import ReaderAdapter, WriterAdapter
 from amqtt.broker import Broker, RetainedApplicationMessage, Server
 from amqtt.contexts import Action, ListenerConfig
@@ -49,13 +55,21 @@ from amqtt.mqtt.constants import QOS_0, QOS_1, QOS_2
 from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.session import Session
 from amqtt.utils import gen_client_id
+from prometheus_client import Counter
 from transitions import MachineError
 
 from broker.venue.handler import VenueProtocolHandler
 
+log = structlog.get_logger("adwatch.venue")
+OFFLINE_DROPPED = Counter(
+    "adwatch_venue_offline_dropped", "Oldest messages dropped from a full offline session queue"
+)
+
 
 class VenueAmqttBroker(Broker):  # type: ignore[misc]
     keepalive_factor: float = 1.5
+    max_offline_messages: int = 10_000
+    offline_dropped: int = 0
 
     # ------------------------------------------------------------ connect (1, 7)
 
@@ -208,6 +222,7 @@ class VenueAmqttBroker(Broker):  # type: ignore[misc]
                 continue
             if session.transitions.state != "connected":
                 if not session.clean_session and qos in (QOS_1, QOS_2):
+                    self._bound_offline_queue(session)
                     await self._retain_broadcast_message(broadcast, qos, session)
                 continue
             handler = self._get_handler(session)
@@ -217,6 +232,19 @@ class VenueAmqttBroker(Broker):  # type: ignore[misc]
                         handler.mqtt_publish(topic, broadcast["data"], qos, retain=False)
                     )
                 )
+
+    def _bound_offline_queue(self, session: Session) -> None:
+        """Drop the oldest queued message of an absent session at the bound (10); counted."""
+        queued = session.retained_messages
+        while queued.qsize() >= self.max_offline_messages:
+            queued.get_nowait()
+            self.offline_dropped += 1
+            OFFLINE_DROPPED.inc()
+            log.warning(
+                "venue_offline_queue_full",
+                client_id=session.client_id,
+                bound=self.max_offline_messages,
+            )
 
     async def _publish_session_retained_messages(self, session: Session) -> None:
         handler = self._get_handler(session)

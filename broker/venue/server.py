@@ -51,6 +51,7 @@ def amqtt_config(settings: VenueSettings, guard: VenueGuard) -> dict[str, Any]:
     plugin = {"guard": guard}
     return {
         "listeners": listeners,
+        "session_expiry_interval": settings.session_expiry_s,
         "plugins": {
             "broker.venue.plugins.DeviceAuthPlugin": plugin,
             "broker.venue.plugins.TopicAclPlugin": plugin,
@@ -73,6 +74,11 @@ class VenueBroker:
         return self._broker.bound_port("default")
 
     @property
+    def offline_dropped(self) -> int:
+        """Messages dropped from full offline session queues since start."""
+        return 0 if self._broker is None else self._broker.offline_dropped
+
+    @property
     def tls_port(self) -> int | None:
         if self._broker is None or self.settings.tls is None or not self.settings.tls.plain:
             return None
@@ -86,6 +92,7 @@ class VenueBroker:
         try:
             broker = VenueAmqttBroker(amqtt_config(self.settings, self.guard))
             broker.keepalive_factor = self.settings.keepalive_factor
+            broker.max_offline_messages = self.settings.max_offline_messages
             await broker.start()
         except (AMQTTError, OSError, ValueError) as exc:
             raise ConfigError(f"venue broker cannot start: {exc}") from exc

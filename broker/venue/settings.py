@@ -40,6 +40,10 @@ class VenueSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     """Anonymous access on loopback, ACL off. Never in production."""
     keepalive_factor: float = 1.5
     """A client silent for keepalive x this factor is disconnected (MQTT-3.1.2-24)."""
+    max_offline_messages: Annotated[int, msgspec.Meta(ge=1)] = 10_000
+    """QoS 1/2 messages queued per absent persistent session; the oldest go first."""
+    session_expiry_s: Annotated[int, msgspec.Meta(ge=60)] | None = 7 * 86400
+    """Remove a persistent session absent this long (None: keep forever)."""
     tls: TlsSettings | None = None
 
     def __post_init__(self) -> None:

@@ -339,3 +339,19 @@ async def test_tls_listener(tmp_path: Path, self_signed: tuple[Path, Path]) -> N
         with pytest.raises(MqttError):
             async with AsyncMqttClient(bad):
                 pass
+
+
+async def test_offline_queue_is_bounded_and_drops_oldest(tmp_path: Path) -> None:
+    async with venue(tmp_path, max_offline_messages=3) as broker:
+        async with client(broker.port, "tv-1", client_id="tv-1", clean_session=False) as device:
+            await device.subscribe([(topic("tv-1", "cmd"), 1)])
+        async with client(broker.port, "coordinator", client_id="coord") as coord:
+            for i in range(5):
+                await coord.publish(topic("tv-1", "cmd"), b"%d" % i, qos=1)
+        await asyncio.sleep(0.3)
+        inbox = Inbox()
+        async with client(broker.port, "tv-1", client_id="tv-1", inbox=inbox, clean_session=False):
+            await inbox.wait_for(3)
+            await asyncio.sleep(0.3)
+        assert sorted(m.payload for m in inbox.messages) == [b"2", b"3", b"4"]
+        assert broker.offline_dropped == 2

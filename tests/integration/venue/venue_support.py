@@ -28,7 +28,9 @@ def write_passwords(path: Path, users: dict[str, str] = PASSWORDS) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def venue(tmp_path: Path, *, dev: bool = False) -> AsyncIterator[VenueBroker]:
+async def venue(
+    tmp_path: Path, *, dev: bool = False, max_offline_messages: int = 10_000
+) -> AsyncIterator[VenueBroker]:
     settings = VenueSettings(
         tenant=TENANT,
         location=LOCATION,
@@ -36,6 +38,7 @@ async def venue(tmp_path: Path, *, dev: bool = False) -> AsyncIterator[VenueBrok
         port=0,
         dev=dev,
         password_file=None if dev else str(write_passwords(tmp_path / "venue.passwd")),
+        max_offline_messages=max_offline_messages,
     )
     async with VenueBroker(settings) as broker:
         yield broker
