@@ -211,24 +211,42 @@ ORDER BY time DESC, message_id LIMIT 200""",
 )  # fmt: skip
 
 
-def _pipeline(metric: str, agg: str, alias: str, per_second: bool = False) -> str:
-    value = f"{agg}(value)" + (" / ($__interval_ms / 1000.0)" if per_second else "")
-    return f"""SELECT $__timeGroupAlias(time, $__interval),
-  component || '/' || coalesce(nullif(labels->>'topic', ''), instance) AS metric,
-  {value} AS {alias}
-FROM pipeline_metrics WHERE metric = '{metric}' AND $__timeFilter(time)
+def _counter_rate(metric: str, label: str) -> str:
+    """Per-second rate of a cumulative counter (``*_total``) written by every instance.
+
+    Increases are taken between consecutive samples of one series (instance + labels);
+    a drop means the process restarted, and then the new value is the increase.
+    """
+    return f"""WITH s AS (
+  SELECT time, labels, value,
+    value - lag(value) OVER w AS dv
+  FROM pipeline_metrics WHERE metric = '{metric}' AND $__timeFilter(time)
+  WINDOW w AS (PARTITION BY component, instance, labels ORDER BY time)
+)
+SELECT $__timeGroupAlias(time, $__interval), coalesce(labels->>'{label}', '') AS metric,
+  sum(CASE WHEN dv < 0 THEN value ELSE dv END) / ($__interval_ms / 1000.0) AS per_second
+FROM s WHERE dv IS NOT NULL
 GROUP BY 1, 2 ORDER BY 1, 2"""
 
 
 PIPELINE = (
-    Panel("Ingest rate (messages/s)", _pipeline("ingested", "sum", "per_second", True),
+    Panel("Rows stored per table (/s)", _counter_rate("ingested_total", "table"),
           ("time", "metric", "per_second"), unit="reqps"),
-    Panel("Duplicates dropped (/s)", _pipeline("duplicates", "sum", "per_second", True),
+    Panel("Records consumed per kind (/s)", _counter_rate("records_total", "kind"),
           ("time", "metric", "per_second"), unit="reqps"),
-    Panel("Dead letters (/s)", _pipeline("dead_letters", "sum", "per_second", True),
+    Panel("Dead letters per reason (/s)", _counter_rate("dead_letters_total", "reason"),
           ("time", "metric", "per_second"), unit="reqps"),
-    Panel("Kafka consumer lag", _pipeline("kafka_lag", "max", "lag"),
-          ("time", "metric", "lag")),
+    Panel(
+        "Kafka consumer lag per topic",
+        """SELECT time, metric, sum(lag) AS lag FROM (
+  SELECT $__timeGroupAlias(time, $__interval), labels->>'topic' AS metric, instance,
+    max(value) AS lag
+  FROM pipeline_metrics WHERE metric = 'kafka_lag' AND $__timeFilter(time)
+  GROUP BY 1, 2, 3
+) per_instance
+GROUP BY 1, 2 ORDER BY 1, 2""",
+        ("time", "metric", "lag"),
+    ),
     Panel(
         "Device → database latency p99 (s, health)",
         """SELECT $__timeGroupAlias(time, $__interval),

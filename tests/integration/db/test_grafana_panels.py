@@ -44,25 +44,28 @@ class Result:
 
 
 def _metrics() -> list[MetricSample]:
+    """Samples as cloud.stream exports them: cumulative counters and a lag gauge, 2 workers."""
     out = []
     for i in range(PLAN.hours * 12):
         t = START + timedelta(minutes=5 * i)
-        for metric, value in (
-            ("ingested", 3000.0 + i),
-            ("dead_letters", float(i % 3)),
-            ("duplicates", 1.0),
-            ("kafka_lag", float(50 - i % 7)),
-        ):
-            out.append(
-                MetricSample(
-                    time=t,
-                    component="stream",
-                    metric=metric,
-                    value=value,
-                    instance="w1",
-                    labels={"topic": "adwatch.health"},
+        for w, instance in enumerate(("w1", "w2")):
+            n = i if instance == "w1" or i < 20 else i - 20  # w2 restarts: its counters reset
+            for metric, label, key, value in (
+                ("ingested_total", "table", "device_health", 3000.0 * n),
+                ("records_total", "kind", "health", 3100.0 * n),
+                ("dead_letters_total", "reason", "db_rejected", float(n // 4)),
+                ("kafka_lag", "topic", "adwatch.health", float(50 - i % 7 + w)),
+            ):
+                out.append(
+                    MetricSample(
+                        time=t,
+                        component="stream",
+                        metric=metric,
+                        value=value,
+                        instance=instance,
+                        labels={label: key},
+                    )
                 )
-            )
     return out  # fmt: skip
 
 
