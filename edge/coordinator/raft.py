@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import msgspec
 import structlog
-from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, replicated
+from pysyncobj import FAIL_REASON, SyncObj, SyncObjConf, SyncObjException, replicated
 
 from edge.coordinator.config import MIN_PASSWORD_LEN, RaftSection
 from edge.coordinator.errors import ConfigError, RaftError
@@ -30,6 +30,7 @@ from edge.coordinator.registry import (
 )
 
 log = structlog.get_logger(__name__)
+BIND_RETRIES = 5  # one a second
 
 
 class RaftView(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +69,7 @@ def syncobj_conf(
         connectionTimeout=max(1.0, raft.election_timeout_max_s),
         connectionRetryTime=1.0,
         dynamicMembershipChange=False,  # membership is the config file, nothing else
+        maxBindRetries=BIND_RETRIES,  # default: retry for ever, silently
         onStateChanged=lambda _old, _new: on_change(),
     )
 
@@ -90,6 +92,12 @@ class VenueRaft(SyncObj):  # type: ignore[misc]  # pysyncobj is untyped
             data_dir.mkdir(parents=True, exist_ok=True)
             this, others = raft.bind, list(raft.peers)
         super().__init__(this, others, syncobj_conf(raft, data_dir, on_change))
+        if this is not None:
+            try:
+                self.waitBinded()
+            except SyncObjException:
+                self.destroy()
+                raise RaftError(f"cannot listen on raft.bind {this} (in use?)") from None
         # Set after SyncObj.__init__: pysyncobj snapshots exactly the attributes
         # added after its own, i.e. only this one.
         self._devices: dict[str, DeviceRecord] = {}
