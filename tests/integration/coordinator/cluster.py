@@ -15,7 +15,9 @@ from typing import Any
 from edge.coordinator.node import NodeStatus, read_status
 from tests.support.ports import free_port
 
-TENANT, LOCATION = "acme", "bar-1"
+# A location of its own per scenario process: where no private network namespace
+# is available, adverts of other tests on the host's loopback are ignored.
+TENANT, LOCATION = "acme", f"venue-{os.getpid()}"
 PASSWORD = "correct horse battery staple"
 
 

@@ -3,7 +3,8 @@
 Inside, only a loopback interface exists, so mDNS multicast and every test port
 stay in the namespace: nothing leaves the machine and parallel test runs cannot
 see each other's adverts. Where ``unshare`` is not permitted (not root, a
-container without CAP_SYS_ADMIN) the scenario runs on the host's 127.0.0.1.
+container without CAP_SYS_ADMIN), or with ``ADWATCH_NO_NETNS=1``, the scenario
+runs on the host's 127.0.0.1 with a venue id of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ _SETUP = 'ip link set lo up && ip route add 224.0.0.0/4 dev lo && exec "$@"'
 
 @functools.cache
 def netns_available() -> bool:
+    if os.environ.get("ADWATCH_NO_NETNS") == "1":  # force the host's loopback (debugging)
+        return False
     try:
         done = subprocess.run(
             ["unshare", "-n", "sh", "-c", _SETUP, "sh", "true"], capture_output=True, timeout=10

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -36,12 +37,13 @@ async def advertise(tenant: str, location: str, term: int, hold_s: float) -> Non
 
 
 async def browse() -> dict[str, Any]:
-    procs = [spawn("acme", "bar-1", 4, 30), spawn("acme", "bar-2", 9, 30)]
+    here, elsewhere = f"bar-{os.getpid()}", f"other-{os.getpid()}"
+    procs = [spawn("acme", here, 4, 30), spawn("acme", elsewhere, 9, 30)]
     try:
-        async with BrokerBrowser("acme", "bar-1", interfaces=IFACES) as b:
+        async with BrokerBrowser("acme", here, interfaces=IFACES) as b:
             changes = b.changes()
             first = await asyncio.wait_for(anext(changes), 20)
-            newer = spawn("acme", "bar-1", 7, 4)
+            newer = spawn("acme", here, 7, 4)
             procs.append(newer)
             changed = await asyncio.wait_for(anext(changes), 20)
             newer.wait(30)  # exits after 4 s, sending goodbye
@@ -50,7 +52,7 @@ async def browse() -> dict[str, Any]:
                 "first": short(first),
                 "changed_to": short(changed),
                 "after_goodbye": short(after),
-                "other_venue_seen": any(ep.location != "bar-1" for ep in b.endpoints()),
+                "other_venue_seen": any(ep.location != here for ep in b.endpoints()),
             }
     finally:
         for p in procs:
