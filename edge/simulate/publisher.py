@@ -127,7 +127,10 @@ class Simulator:
         next_report = start + 5.0
         while (now := time.monotonic()) - start < plan.duration_s:
             due = int(plan.rate * (now - start)) + 1
-            while self._published < due:
+            # At most a slice per tick (so the clock is checked), and no more un-acked
+            # publishes than twice the in-flight window (paho would queue without bound).
+            budget = min(due - self._published, 2 * plan.inflight - self._unacked(), 1000)
+            for _ in range(max(0, budget)):
                 self._send(*next(schedule))
             if now >= next_report:
                 self._report(now - start)
@@ -142,6 +145,9 @@ class Simulator:
             f"{d.tenant}/{d.location}/{d.device}" for d in fleet if d.sent and d.device not in gone
         )
         return RunResult(self._published, self._acks.count, time.monotonic() - start, online)
+
+    def _unacked(self) -> int:
+        return self._published - self._acks.count
 
     def _wait_acks(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

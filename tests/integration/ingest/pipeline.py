@@ -184,7 +184,7 @@ class Pipeline:
         self.procs.append(proc)
         return proc
 
-    def worker(self, name: str = "worker") -> Proc:
+    def worker(self, name: str = "worker", batch_size: int = 500) -> Proc:
         proc = Proc(
             name,
             [
