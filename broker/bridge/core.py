@@ -33,7 +33,7 @@ import structlog
 
 from broker.bridge import metrics
 from broker.bridge.intake import Intake
-from broker.bridge.policy import backoff_delay, downlink_retain, split_window
+from broker.bridge.policy import backoff_delay, retain_flag, split_window
 from broker.bridge.settings import BridgeSettings
 from broker.errors import MqttError, PublishError
 from broker.mqtt_client import AsyncMqttClient, Received
@@ -258,7 +258,7 @@ class Bridge:
         asyncio.run_coroutine_threadsafe(self._forward_down(cloud, message), self._loop)
 
     async def _forward_down(self, cloud: AsyncMqttClient, message: Received) -> None:
-        retain = downlink_retain(message.topic, message.retain)
+        retain = retain_flag(message.topic, message.retain)
         while True:
             await self._local_ready.wait()
             local = self._local

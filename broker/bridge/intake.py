@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import structlog
 
+from broker.bridge.policy import retain_flag
 from broker.errors import SpoolError, SpoolFull
 from broker.mqtt_client import AsyncMqttClient, Received
 from broker.spool import Outgoing, Spool, classify_topic
@@ -61,7 +62,13 @@ class Intake:
 
     def _commit(self, work: list[tuple[AsyncMqttClient, Received]]) -> None:
         items = [
-            Outgoing(m.topic, m.payload, m.qos or 1, m.retain, classify_topic(m.topic))
+            Outgoing(
+                m.topic,
+                m.payload,
+                m.qos or 1,
+                retain_flag(m.topic, m.retain),
+                classify_topic(m.topic),
+            )
             for _, m in work
         ]
         try:

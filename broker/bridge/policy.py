@@ -1,4 +1,4 @@
-"""Pure decisions of the bridge: reconnect delays, what to send next, downlink retain flags."""
+"""Pure decisions of the bridge: reconnect delays, what to send next, retain flags."""
 
 from __future__ import annotations
 
@@ -37,12 +37,16 @@ def split_window(room: int, live_share: float, backlog_left: bool) -> tuple[int,
     return room - live, live
 
 
-def downlink_retain(topic: str, retain_flag: bool) -> bool:
-    """Retain flag to republish a cloud downlink message with on the venue broker.
+RETAINED_KINDS = frozenset({TopicKind.STATUS, TopicKind.CONFIG})
 
-    MQTT 3.1.1 clears the retain flag when a broker forwards a message to an
-    existing subscription, so a live config update would arrive un-retained. The
-    contract says config and OTA manifests are retained, so those stay retained.
+
+def retain_flag(topic: str, retain_flag: bool) -> bool:
+    """Retain flag to forward a message with, to the cloud or to the venue broker.
+
+    MQTT 3.1.1 clears the retain flag when a broker forwards a message to an existing
+    subscription, so a live status change or config update reaches the bridge
+    un-retained. The contract says status, config and OTA manifests are retained,
+    so those are forwarded retained.
     """
     if retain_flag:
         return True
@@ -52,4 +56,4 @@ def downlink_retain(topic: str, retain_flag: bool) -> bool:
         return False
     if isinstance(address, OtaTopic):
         return True
-    return isinstance(address, DeviceTopic) and address.kind is TopicKind.CONFIG
+    return isinstance(address, DeviceTopic) and address.kind in RETAINED_KINDS

@@ -145,3 +145,23 @@ async def test_live_traffic_is_not_stuck_behind_the_backlog(tmp_path: Path) -> N
     assert position < backlog // 2, position
     old_order = [m.payload for m in arrived.messages if m.payload.startswith(b"old")]
     assert old_order == [b"old-%05d" % i for i in range(backlog)]  # oldest first
+
+
+async def test_device_status_stays_retained_in_the_cloud(tmp_path: Path) -> None:
+    status = device_topic(TENANT, LOCATION, "tv-1", "status")
+    with run_mosquitto() as cloud:
+        async with (
+            venue(tmp_path) as broker,
+            Bridge(settings(tmp_path, broker.port, cloud.port)) as bridge,
+        ):
+            await bridge.wait_ready()
+            async with client(broker.port, "tv-1", client_id="tv-1") as device:
+                await device.publish(status, b"online", qos=1, retain=True)
+            assert bridge.spool is not None
+            spool = bridge.spool
+            await _until(lambda: bridge.meter.rate() > 0 and spool.depth == 0, 20)
+        late = Inbox()  # subscribes after the fact: only a retained message reaches it
+        async with client(cloud.port, None, client_id="dashboard", inbox=late) as dash:
+            await dash.subscribe([(status, 1)])
+            got = await late.wait_for(1)
+    assert [(m.payload, m.retain) for m in got] == [(b"online", True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from broker.bridge.metrics import RateMeter
-from broker.bridge.policy import backoff_delay, downlink_retain, split_window
+from broker.bridge.policy import backoff_delay, retain_flag, split_window
 from broker.mosquitto.config import CloudLink, MosquittoSettings, render
 from schemas.topics import device_topic, ota_topic
 
@@ -36,12 +36,14 @@ def test_split_window(
     assert split_window(room, share, backlog_left) == expected
 
 
-def test_downlink_retain_keeps_contract_retained_kinds() -> None:
-    assert downlink_retain(device_topic("acme", "bar-1", "tv-1", "config"), False)
-    assert downlink_retain(ota_topic("acme", "stable", "pi4"), False)
-    assert not downlink_retain(device_topic("acme", "bar-1", "tv-1", "cmd"), False)
-    assert downlink_retain(device_topic("acme", "bar-1", "tv-1", "cmd"), True)
-    assert not downlink_retain("not/ours", False)
+def test_retain_flag_keeps_contract_retained_kinds() -> None:
+    assert retain_flag(device_topic("acme", "bar-1", "tv-1", "status"), False)
+    assert not retain_flag(device_topic("acme", "bar-1", "tv-1", "events/ad"), False)
+    assert retain_flag(device_topic("acme", "bar-1", "tv-1", "config"), False)
+    assert retain_flag(ota_topic("acme", "stable", "pi4"), False)
+    assert not retain_flag(device_topic("acme", "bar-1", "tv-1", "cmd"), False)
+    assert retain_flag(device_topic("acme", "bar-1", "tv-1", "cmd"), True)
+    assert not retain_flag("not/ours", False)
 
 
 def test_rate_meter_window() -> None:
