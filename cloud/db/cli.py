@@ -101,12 +101,13 @@ def _migrate(args: argparse.Namespace, dsn: str, cfg: dict[str, Any]) -> None:
 def _upkeep(args: argparse.Namespace, dsn: str, cfg: dict[str, Any]) -> None:
     import psycopg
 
+    from cloud.db.sink import translated
     from cloud.db.upkeep import UpkeepOptions, run_upkeep
 
     every = args.every or float(cfg.get("upkeep_interval_s", 0))
     opts = UpkeepOptions(full_refresh=args.full_refresh, run_jobs=args.run_jobs)
     while True:
-        with psycopg.connect(dsn, autocommit=True) as conn:
+        with translated(), psycopg.connect(dsn, autocommit=True) as conn:
             report = run_upkeep(conn, opts=opts)
         print(
             json.dumps(
@@ -129,12 +130,12 @@ def _seed(args: argparse.Namespace, dsn: str) -> None:
     import psycopg
 
     from cloud.db.seed import SeedPlan, demo_records
-    from cloud.db.sink import write_records_sync
+    from cloud.db.sink import translated, write_records_sync
 
     plan = SeedPlan(tenants=args.tenants, locations=args.locations, devices=args.devices,
                     hours=args.hours)  # fmt: skip
     records = demo_records(plan, datetime.now(UTC))
-    with psycopg.connect(dsn) as conn:
+    with translated(), psycopg.connect(dsn) as conn:
         result = write_records_sync(conn, records)
     print(json.dumps({"records": len(records), "inserted": result.inserted,
                       "duplicates": result.duplicates}))  # fmt: skip

@@ -276,8 +276,10 @@ def postgres_series(table: str, opts: StorageOptions, today: date) -> list[str]:
 def timescale_rollup(view: str, opts: StorageOptions) -> list[str]:
     select, _key = ROLLUPS[view]
     return [
+        # Real-time: rows newer than the last refresh are aggregated on read, so
+        # dashboards are current although the policy stops an hour short of now.
         f"CREATE MATERIALIZED VIEW {view} WITH (timescaledb.continuous, "
-        f"timescaledb.materialized_only = true) AS {select} WITH NO DATA",
+        f"timescaledb.materialized_only = false) AS {select} WITH NO DATA",
         f"SELECT add_continuous_aggregate_policy('{view}', "
         f"start_offset => INTERVAL '{opts.refresh_start_days} days', "
         "end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes')",
