@@ -171,6 +171,8 @@ def _touch(touches: dict[tuple[str, str], DeviceTouch], record: IngestRecord) ->
         t.config_version = t.config_version if p.config_version is None else p.config_version
     order = status_key(record)
     if t.status_key is not None and order <= t.status_key:
+        if isinstance(p, DeviceStatus) and p.state == t.status == "online":
+            t.status_since = t.status_since or p.since  # the start of this online period
         return
     t.status_key = order
     if isinstance(p, DeviceStatus):

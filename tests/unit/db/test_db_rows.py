@@ -113,3 +113,10 @@ def test_insert_statements_are_constant_and_ordered() -> None:
         assert sql.count("%s") == len(params)
         if table is not None:
             assert sql == INSERT_SQL[table] and "ON CONFLICT (message_id, time) DO NOTHING" in sql
+
+
+def test_online_period_starts_at_the_status_even_when_it_comes_late_in_the_batch() -> None:
+    batch = plan([rec(health(T0 + 5 * M)), rec(status("online", T0))])
+    (touch,) = batch.touches
+    assert touch.status == "online" and touch.status_since == T0
+    assert touch.status_key == T0 + 5 * M
