@@ -201,32 +201,45 @@ class Bridge:
         cursor_backlog = 0
         cursor_live = backlog_end
         inflight: dict[asyncio.Future[None], int] = {}
-        while not cloud.disconnected.done():
-            room = self.settings.window - len(inflight)
-            batch, cursor_backlog, cursor_live = await self._next_batch(
-                room, cursor_backlog, cursor_live, backlog_end
-            )
-            for item in batch:
-                inflight[cloud.publish_nowait(item.topic, item.payload, item.qos, item.retain)] = (
-                    item.seq
+        try:
+            while not cloud.disconnected.done():
+                # Clear before reading: a commit after the read sets it again, so a
+                # message written meanwhile is never left waiting for the next one.
+                self._wakeup.clear()
+                room = self.settings.window - len(inflight)
+                batch, cursor_backlog, cursor_live = await self._next_batch(
+                    room, cursor_backlog, cursor_live, backlog_end
                 )
-            if batch:
-                continue  # fill the window before waiting
-            self._wakeup.clear()
-            wake = asyncio.ensure_future(self._wakeup.wait())
-            waiters: set[asyncio.Future[Any]] = {*inflight, cloud.disconnected, wake}
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            wake.cancel()
-            acked = [inflight.pop(f) for f in list(inflight) if f.done() and not f.exception()]
-            failed = [f for f in list(inflight) if f.done()]
-            if acked:
-                await asyncio.to_thread(spool.ack, *acked)
-                metrics.DRAINED.inc(len(acked))
-                self.meter.add(len(acked))
-            if failed:
-                raise MqttError(f"{len(failed)} publishes failed: {failed[0].exception()}")
-        for future in inflight:
-            future.cancel()
+                for item in batch:
+                    future = cloud.publish_nowait(item.topic, item.payload, item.qos, item.retain)
+                    inflight[future] = item.seq
+                if batch:
+                    continue  # fill the window before waiting
+                await self._settle(cloud, inflight)
+        finally:
+            for future in inflight:  # not acked in the spool: sent again after reconnecting
+                if future.done():
+                    future.exception()  # retrieved: the PublishError of the lost link
+                else:
+                    future.cancel()
+
+    async def _settle(
+        self, cloud: AsyncMqttClient, inflight: dict[asyncio.Future[None], int]
+    ) -> None:
+        """Wait for a PUBACK, new spool data or the link's end; ack what the cloud took."""
+        assert self.spool is not None and cloud.disconnected is not None
+        wake = asyncio.ensure_future(self._wakeup.wait())
+        waiters: set[asyncio.Future[Any]] = {*inflight, cloud.disconnected, wake}
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        wake.cancel()
+        acked = [inflight.pop(f) for f in list(inflight) if f.done() and not f.exception()]
+        failed = [f for f in inflight if f.done()]
+        if acked:
+            await asyncio.to_thread(self.spool.ack, *acked)
+            metrics.DRAINED.inc(len(acked))
+            self.meter.add(len(acked))
+        if failed:
+            raise MqttError(f"{len(failed)} publishes failed: {failed[0].exception()}")
 
     async def _next_batch(
         self, room: int, cursor_backlog: int, cursor_live: int, backlog_end: int
