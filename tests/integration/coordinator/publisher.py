@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.discovery import BrokerBrowser, BrokerEndpoint
 from schemas.codec import encode
@@ -125,7 +126,7 @@ class Publisher:
             threading.Thread(target=_shutdown, args=(old,), daemon=True).start()
         self._connected.clear()
         client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+            CallbackAPIVersion.VERSION2,
             client_id=f"{self.device}",
             clean_session=False,
             protocol=mqtt.MQTTv311,
@@ -135,7 +136,7 @@ class Publisher:
         client.on_publish = self._on_publish
         if self.password is not None:
             client.username_pw_set(self.device, self.password)
-        client.reconnect_delay_set(0.2, 2)
+        client.reconnect_delay_set(1, 2)
         client.connect_async(ep.host, ep.port, keepalive=10)
         client.loop_start()
         with self.outbox.lock:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from edge.discovery import BrokerBrowser
 from schemas.codec import decode
@@ -45,11 +46,11 @@ class CloudCollector:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id="cloud-collector", clean_session=False
+            CallbackAPIVersion.VERSION2, client_id="cloud-collector", clean_session=False
         )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
-        self._client.reconnect_delay_set(0.2, 2)
+        self._client.reconnect_delay_set(1, 2)
         self._client.connect(host, port, keepalive=30)
         self._client.loop_start()
         if not self._ready.wait(10):
@@ -174,7 +175,8 @@ async def run_once(workdir: Path, args: argparse.Namespace, cloud: Any) -> dict[
                 pubs.append(
                     Publisher(TENANT, LOCATION, device, browser, args.replay_s, credentials)
                 )
-            stack.callback(lambda: [p.close() for p in pubs])
+            for p in pubs:
+                stack.callback(p.close)
             tasks = [asyncio.create_task(p.follow()) for p in pubs]
             tasks += [asyncio.create_task(p.publish(args.rate, stop)) for p in pubs]
             await _wait(lambda: all(p.outbox.acked for p in pubs), 15, "no PUBACK before kill")

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from edge.coordinator.cli import main
-from edge.coordinator.config import PASSWORD_ENV, ConfigError, parse_config
+from edge.coordinator.config import PASSWORD_ENV, parse_config
+from edge.coordinator.errors import ConfigError
 from edge.coordinator.services import BROKERS, pick
 
 GOOD_PASSWORD = "correct horse battery staple"

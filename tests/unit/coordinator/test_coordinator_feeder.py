@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from edge.coordinator.feeder import commands_for, merge, sighting_from
 from edge.coordinator.registry import DeviceRecord, MarkSeen, Role, Sighting, UpsertDevice
@@ -13,8 +14,8 @@ from schemas.topics import TopicKind, device_topic
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
-def status(state: str, ts: datetime) -> bytes:
-    return encode(DeviceStatus.new(state=state, since=ts, firmware="1.0", ts=ts))  # type: ignore[arg-type]
+def status(state: Literal["online", "offline"], ts: datetime) -> bytes:
+    return encode(DeviceStatus.new(state=state, since=ts, firmware="1.0", ts=ts))
 
 
 def health(ts: datetime) -> bytes:

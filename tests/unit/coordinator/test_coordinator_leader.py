@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from edge.coordinator.leader import next_action
 from edge.coordinator.raft import RaftView
 
 
-def view(role: str, term: int) -> RaftView:
+def view(role: Literal["leader", "follower"], term: int) -> RaftView:
     return RaftView(
         node="a:1",
         role=role,
         term=term,
         leader=None,
         commit_index=0,
-        ready=True,  # type: ignore[arg-type]
+        ready=True,
     )
 
 
@@ -30,5 +32,7 @@ def view(role: str, term: int) -> RaftView:
         (None, "follower", 4, "keep"),
     ],
 )
-def test_next_action(serving: int | None, role: str, term: int, action: str) -> None:
+def test_next_action(
+    serving: int | None, role: Literal["leader", "follower"], term: int, action: str
+) -> None:
     assert next_action(serving, view(role, term)) == action
