@@ -39,7 +39,9 @@ if (!values.memory && values.data) {
 }
 
 const started = Date.now();
-const db = await PGlite.create(dataDir, { extensions: { timescaledb } });
+const db = await PGlite.create(
+  dataDir ? { dataDir, extensions: { timescaledb } } : { extensions: { timescaledb } },
+);
 await db.exec("CREATE EXTENSION IF NOT EXISTS timescaledb;");
 const version = await db.query("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'");
 log(`pglite ready in ${Date.now() - started} ms, timescaledb ${version.rows[0]?.extversion} (data: ${dataDir ?? "memory"})`);
