@@ -42,6 +42,7 @@ from schemas.topics import device_filter, ota_filter, uplink_filters
 
 log = structlog.get_logger("adwatch.bridge")
 
+COMPACT_ABOVE_BYTES = 8 * 1024 * 1024
 _Hook = Callable[[], None]
 _Session = Callable[[_Hook], Awaitable[None]]
 
@@ -238,6 +239,8 @@ class Bridge:
             await asyncio.to_thread(self.spool.ack, *acked)
             metrics.DRAINED.inc(len(acked))
             self.meter.add(len(acked))
+            if self.spool.depth == 0 and self.spool.disk_bytes() > COMPACT_ABOVE_BYTES:
+                await asyncio.to_thread(self.spool.compact)  # after an outage: give disk back
         if failed:
             raise MqttError(f"{len(failed)} publishes failed: {failed[0].exception()}")
 

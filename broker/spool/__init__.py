@@ -14,6 +14,7 @@ Stable API (the worker outbox depends on it; change only by adding)::
         spool.ack(item.seq, ...)                             # removed for good (durably)
         spool.depth, spool.bytes, spool.oldest_age(), spool.disk_bytes(), spool.stats()
         spool.newest_seq()                                   # highest seq ever handed out
+        spool.compact()                                      # give disk back once drained
 
 Semantics
 - FIFO by ``seq`` (strictly increasing, never reused, even after the file empties).

@@ -329,11 +329,13 @@ class Spool:
         )
 
     def compact(self) -> None:
-        """Return free pages to the file system and truncate the WAL (call when idle)."""
+        """Return free pages to the file system and truncate the WAL (call when nearly empty)."""
         with self._lock:
             self._check_open()
             with _translate("compact"):
-                self._db.execute("PRAGMA incremental_vacuum")
+                # VACUUM rewrites only live rows: cheap when called on a (nearly) empty
+                # spool. (Python's sqlite3 steps "PRAGMA incremental_vacuum" once only.)
+                self._db.execute("VACUUM")
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _check_open(self) -> None:
@@ -368,7 +370,6 @@ def _connect(path: Path, synchronous: Synchronous) -> sqlite3.Connection:
     # isolation_level=None + explicit ``with db`` transactions; check_same_thread off
     # because our own lock serialises every use.
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only effective on a new file
     mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise SpoolError(f"spool {path}: WAL mode refused ({mode})")

@@ -188,3 +188,13 @@ def test_classify_topic() -> None:
     assert classify_topic(EVENTS) is MessageClass.KEEP
     assert classify_topic(device_topic("acme", "bar-1", "tv-1", "telemetry")) is MessageClass.KEEP
     assert classify_topic("not/ours") is MessageClass.KEEP
+
+
+def test_compact_gives_disk_back_after_draining(tmp_path: Path) -> None:
+    with Spool(tmp_path / "q.db") as spool:
+        spool.put_many([Outgoing(EVENTS, b"x" * 1000) for _ in range(3000)])
+        full = spool.disk_bytes()
+        spool.ack(*[i.seq for i in spool.peek(3000)])
+        spool.compact()
+        assert spool.disk_bytes() < full // 10
+        assert spool.put(EVENTS, b"after") is not None  # still usable
