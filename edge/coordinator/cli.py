@@ -72,7 +72,11 @@ def main(argv: list[str]) -> int:
     _setup_logging(args.log_level)
     try:
         if args.check:
-            load_config(args.config, os.environ)
+            from edge.coordinator.services import build_bridge, build_broker
+
+            cfg = load_config(args.config, os.environ)
+            build_broker(cfg)  # the plugins check their own settings trees
+            build_bridge(cfg)
             print(f"{args.config}: ok")
             return 0
         if args.command == "registry":

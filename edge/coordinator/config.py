@@ -124,6 +124,12 @@ def check_config(cfg: CoordinatorConfig) -> None:
         raise ConfigError("raft.election_timeout_min_s must be below election_timeout_max_s")
     if raft.heartbeat_s * 3 > raft.election_timeout_min_s:
         raise ConfigError("raft.heartbeat_s must be at most a third of election_timeout_min_s")
+    anonymous = cfg.broker.type != "venue" or bool(cfg.broker.settings.get("dev"))
+    if cfg.registry.feed and not anonymous and not cfg.registry.username:
+        raise ConfigError(
+            "registry.username is required: the registry feeder logs in to the venue broker "
+            "(use a bridge user of the broker; or set registry.feed = false)"
+        )
 
 
 def load_config(path: Path, env: Mapping[str, str]) -> CoordinatorConfig:

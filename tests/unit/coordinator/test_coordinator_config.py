@@ -20,6 +20,7 @@ def tree(**raft: Any) -> dict[str, Any]:
         "node": {"id": "n1", "tenant": "acme", "location": "bar-1", "data_dir": "/tmp/x"},
         "raft": {"bind": "127.0.0.1:7001", "peers": ["127.0.0.1:7002"], **raft},
         "discovery": {"advertise_host": "127.0.0.1"},
+        "registry": {"username": "coordinator"},
     }
 
 
@@ -94,5 +95,22 @@ def test_cli_check_accepts_valid_file(tmp_path: Path, capsys: pytest.CaptureFixt
         '[node]\nid="n1"\ntenant="acme"\nlocation="bar-1"\ndata_dir="/tmp/x"\n'
         f'[raft]\nbind="127.0.0.1:7001"\npeers=[]\npassword="{GOOD_PASSWORD}"\n'
         '[discovery]\nadvertise_host="127.0.0.1"\n'
+        '[broker]\ntype="amqtt"\n[bridge]\ntype="none"\n'
     )
     assert main(["--config", str(path), "--check"]) == 0
+
+
+def test_feeder_needs_a_login_on_an_authenticating_broker() -> None:
+    data = tree(password=GOOD_PASSWORD) | {"broker": {"type": "venue"}}
+    del data["registry"]
+    with pytest.raises(ConfigError, match=r"registry\.username is required"):
+        parse_config(data, {})
+    parse_config(data | {"registry": {"feed": False}}, {})
+    parse_config(data | {"registry": {"username": "coordinator"}}, {})
+
+
+def test_example_config_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    import edge.coordinator
+
+    example = Path(edge.coordinator.__file__).with_name("coordinator.example.toml")
+    assert main(["--config", str(example), "--check"]) == 0
