@@ -101,8 +101,13 @@ def _half_step(history: tuple[Sample, ...]) -> float:
     return (history[-1].t_s - history[0].t_s) / (len(history) - 1) / 2
 
 
+def _boundary(s: Sample) -> bool:
+    """A block boundary: a cut, a black frame, or digital silence."""
+    return s.cut or s.black or s.silent
+
+
 def _ad_like(s: Sample, cfg: DecideConfig) -> bool:
-    if s.black:
+    if s.black or s.silent:  # black / digital silence: the separator belongs to the break
         return True
     if s.logo_ready:
         return s.logo < cfg.logo_seen
@@ -118,16 +123,16 @@ def retro_start(history: tuple[Sample, ...], cfg: DecideConfig) -> float:
         i -= 1
     if not history[i].logo_ready:  # no logo to go by: snap back to the block's cut
         j = i
-        while j > 0 and not history[j].cut and history[i].t_s - history[j - 1].t_s < 3.0:
+        while j > 0 and not _boundary(history[j]) and history[i].t_s - history[j - 1].t_s < 3.0:
             j -= 1
-        i = j if history[j].cut else i
+        i = j if _boundary(history[j]) else i
     if i == 0:
         return history[0].t_s
     return history[i].t_s - _half_step(history)
 
 
 def _programme_like(s: Sample, cfg: DecideConfig) -> bool:
-    if s.black:
+    if s.black or s.silent:
         return False
     if s.logo_ready:
         return s.logo >= cfg.logo_seen

@@ -10,23 +10,28 @@ list, metrics, SHA-256) to ``edge/detect/models/``.
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
-from edge.detect.corpus.plan import PROFILES, Profile, plan_file
+from edge.detect.corpus.plan import PROFILES, Profile, Segment, plan_file
 from edge.detect.corpus.synth import sampled_frames
-from edge.detect.features import FEATURE_NAMES, FeatureExtractor
+from edge.detect.features import FEATURE_NAMES, FeatureExtractor, small_frame
 from edge.detect.model import DEFAULT_MODEL, metadata_path, sha256_of
 
 TRAIN_SEEDS = tuple(range(1001, 1005))
 VAL_SEEDS = (1101,)
 FILE_SECONDS = 480.0
 SAMPLE_FPS = 5.0
+AUGMENT_SEED = 31337
+AUGMENT_AD_DESAT = 0.3  # share of ads rendered desaturated
+AUGMENT_PROG_SAT = 0.25  # share of programme segments rendered over-saturated
 RF_PARAMS: dict[str, Any] = {
     "n_estimators": 24,
     "max_depth": 10,
@@ -45,10 +50,38 @@ def file_dataset(
     extractor = FeatureExtractor(SAMPLE_FPS)
     rows, labels = [], []
     breaks = [(a / tl.fps, b / tl.fps) for a, b in tl.breaks]
+    starts = [s.start_f for s in tl.segments]
+    factors = segment_saturation(tl.segments, seed)
     for t, frame, audio in sampled_frames(tl, width, height, SAMPLE_FPS):
-        rows.append(extractor.observe(frame, t, audio).vector[0])
+        seg = bisect.bisect_right(starts, round(t * tl.fps)) - 1
+        small = small_frame(frame)
+        if factors[seg] != 1.0:
+            small = scale_saturation(small, factors[seg])
+        rows.append(extractor.observe(small, t, audio).vector[0])
         labels.append(any(a <= t < b for a, b in breaks))
     return np.asarray(rows, np.float32), np.asarray(labels, np.int64)
+
+
+def segment_saturation(segments: list[Segment], seed: int) -> list[float]:
+    """Augmentation: some ads desaturated, some programme over-saturated, so the
+    model cannot learn "colourful = ad" and has to use the logo, cuts and audio."""
+    rng = np.random.default_rng([seed, AUGMENT_SEED])
+    out = []
+    for seg in segments:
+        r = float(rng.random())
+        if seg.kind == "ad" and r < AUGMENT_AD_DESAT:
+            out.append(float(rng.uniform(0.0, 0.35)))
+        elif seg.kind in ("programme", "replay", "graphics") and r < AUGMENT_PROG_SAT:
+            out.append(float(rng.uniform(2.0, 3.5)))
+        else:
+            out.append(1.0)
+    return out
+
+
+def scale_saturation(bgr: np.ndarray, factor: float) -> np.ndarray:
+    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)
+    hsv[..., 1] = np.clip(hsv[..., 1].astype(np.float32) * factor, 0, 255).astype(np.uint8)
+    return np.asarray(cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR))
 
 
 def dataset(seeds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -126,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         "profiles": list(PROFILES),
         "file_seconds": FILE_SECONDS,
         "params": RF_PARAMS,
+        "augmentation": {
+            "seed": AUGMENT_SEED,
+            "ad_desaturated": AUGMENT_AD_DESAT,
+            "programme_oversaturated": AUGMENT_PROG_SAT,
+        },
         "samples": {"train": len(y), "validation": len(yv)},
         "metrics_per_sample": metrics,
         "feature_importances": importances,

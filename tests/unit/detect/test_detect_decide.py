@@ -162,3 +162,12 @@ def test_events_are_well_formed_for_any_scores(values: list[tuple[float, float, 
             assert 0.0 <= ev.confidence <= 1.0
             open_id = None
     assert open_id is None
+
+
+def test_silence_bounds_a_break_when_there_is_no_logo_and_no_black() -> None:
+    samples = [Sample(t_s=i / FPS, p_ad=0.1) for i in range(150)]
+    samples += [Sample(t_s=30.0, p_ad=0.2, silent=True)]
+    samples += [Sample(t_s=30.2 + i / FPS, p_ad=0.3 if i < 4 else 0.9) for i in range(100)]
+    _, events = run(samples)
+    assert isinstance(events[0], BreakStarted)
+    assert abs(events[0].start_s - 30.0) <= 0.2
