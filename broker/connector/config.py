@@ -34,7 +34,7 @@ class KafkaSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     bootstrap: str = "127.0.0.1:9092"
     topic_prefix: str = ""
     """Prepended to every ``schemas.kafka`` topic name (test isolation, multi-env clusters)."""
-    linger_ms: Annotated[int, msgspec.Meta(ge=0)] = 5
+    linger_ms: Annotated[int, msgspec.Meta(ge=0)] = 20
     request_timeout_ms: Positive = 30000
     partitions: Positive = 6
     """Partitions for topics the connector creates at start-up if they are missing."""

@@ -9,6 +9,7 @@ the broker stops sending and keeps the backlog in our persistent session.
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,10 @@ class MqttIntake:
         # the broker's receive maximum). Taken in paho's thread, released by ``done``.
         self._slots = threading.Semaphore(settings.receive_maximum * 2)
         self._generation = 0
+        # Hand-over from paho's thread: a deque plus at most one pending wake-up of the
+        # loop, so a burst costs one self-pipe write instead of one per message.
+        self._inbox: collections.deque[Uplink] = collections.deque()
+        self._wake_pending = False
         self._connected = asyncio.Event()
         self._client = self._make_client()
 
@@ -152,4 +157,14 @@ class MqttIntake:
             generation=self._generation,
         )
         self._slots.acquire()  # blocks paho's thread (and so the socket) when full
-        self._loop.call_soon_threadsafe(self.queue.put_nowait, uplink)
+        self._inbox.append(uplink)
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._loop.call_soon_threadsafe(self._drain_inbox)
+
+    def _drain_inbox(self) -> None:
+        """In the event loop: move everything handed over to ``queue`` (arrival order)."""
+        self._wake_pending = False  # first: a message appended from now on wakes us again
+        inbox, put = self._inbox, self.queue.put_nowait
+        while inbox:
+            put(inbox.popleft())

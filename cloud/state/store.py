@@ -25,32 +25,39 @@ from schemas.messages import HealthReport
 
 _health_decoder = msgspec.json.Decoder(LatestHealth)
 
-# One device's online bookkeeping, atomic in Redis. KEYS: tenant online set, fleet online
-# set, offline markers. ARGV: tenant member, fleet member, marker member, seen ("" = none),
-# offline_at ("" = none), TTL. Online iff seen after the latest offline status (see
-# ``cloud.state.keys.is_online``): batches of different topics arrive in any order.
+# The online bookkeeping of a batch of devices, atomic in Redis. KEYS: fleet online set,
+# offline markers, then each device's tenant online set. ARGV: TTL, then five values per
+# device: tenant member, fleet member, marker member, seen ("" = none), offline_at ("" =
+# none). Online iff seen after the latest offline status (``cloud.state.keys.is_online``):
+# batches of different topics are processed in any order.
 _ONLINE_SCRIPT = """
-local off = redis.call('ZSCORE', KEYS[3], ARGV[3])
-if ARGV[5] ~= '' then
-  if (not off) or tonumber(off) < tonumber(ARGV[5]) then
-    redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])
-    off = ARGV[5]
+local fleet, marks, ttl = KEYS[1], KEYS[2], ARGV[1]
+for i = 0, #KEYS - 3 do
+  local tkey = KEYS[3 + i]
+  local tm, fm, mm = ARGV[2 + 5 * i], ARGV[3 + 5 * i], ARGV[4 + 5 * i]
+  local seen, gone = ARGV[5 + 5 * i], ARGV[6 + 5 * i]
+  local off = redis.call('ZSCORE', marks, mm)
+  if gone ~= '' then
+    if (not off) or tonumber(off) < tonumber(gone) then
+      redis.call('ZADD', marks, gone, mm)
+      off = gone
+    end
+    redis.call('EXPIRE', marks, ttl)
   end
-  redis.call('EXPIRE', KEYS[3], ARGV[6])
-end
-if ARGV[4] ~= '' and ((not off) or tonumber(ARGV[4]) > tonumber(off)) then
-  redis.call('ZADD', KEYS[1], 'GT', ARGV[4], ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[6])
-  redis.call('ZADD', KEYS[2], 'GT', ARGV[4], ARGV[2])
-  redis.call('EXPIRE', KEYS[2], ARGV[6])
-end
-if off then
-  local score = redis.call('ZSCORE', KEYS[2], ARGV[2])
-  if score and tonumber(score) <= tonumber(off) then
-    redis.call('ZREM', KEYS[1], ARGV[1])
-    redis.call('ZREM', KEYS[2], ARGV[2])
+  if seen ~= '' and ((not off) or tonumber(seen) > tonumber(off)) then
+    redis.call('ZADD', tkey, 'GT', seen, tm)
+    redis.call('EXPIRE', tkey, ttl)
+    redis.call('ZADD', fleet, 'GT', seen, fm)
+  end
+  if off then
+    local score = redis.call('ZSCORE', fleet, fm)
+    if score and tonumber(score) <= tonumber(off) then
+      redis.call('ZREM', tkey, tm)
+      redis.call('ZREM', fleet, fm)
+    end
   end
 end
+redis.call('EXPIRE', fleet, ttl)
 return 1
 """
 
@@ -96,27 +103,28 @@ class HotState:
         return self._settings
 
     async def apply(self, update: StateUpdate) -> None:
-        """Write one batch's update in one pipelined round trip (one script call per device)."""
+        """Write one batch's update in one round trip: one script call, then the health keys."""
         if not update:
             return
         prefix = self._settings.prefix
         online_ttl = str(max(1, math.ceil(self._settings.online_ttl_s)))
         health_ttl = max(1, math.ceil(self._settings.health_ttl_s))
         pipe = self._redis.pipeline(transaction=False)
-        for ref in update.devices():
-            seen, off = update.seen.get(ref), update.offline.get(ref)
-            await self._script(
-                keys=[online_key(prefix, ref.tenant), online_key(prefix), offline_key(prefix)],
-                args=[
+        devices = update.devices()
+        if devices:
+            keys = [online_key(prefix), offline_key(prefix)]
+            args = [online_ttl]
+            for ref in devices:
+                seen, off = update.seen.get(ref), update.offline.get(ref)
+                keys.append(online_key(prefix, ref.tenant))
+                args += [
                     tenant_member(ref.location, ref.device),
                     fleet_member(ref.tenant, ref.location, ref.device),
                     f"{ref.tenant}/{ref.device}",
                     "" if seen is None else repr(seen),
                     "" if off is None else repr(off),
-                    online_ttl,
-                ],
-                client=pipe,
-            )
+                ]
+            await self._script(keys=keys, args=args, client=pipe)
         for key, value in _health_values(prefix, update).items():
             pipe.set(key, value, ex=health_ttl)
         try:
