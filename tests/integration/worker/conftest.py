@@ -18,6 +18,31 @@ from schemas.codec import decode
 from schemas.messages import Message
 
 W, H, FPS = 160, 90, 30
+# A 150 s sports clip whose plan holds one break (63.8 s - 99.5 s): seed and profile are
+# picked so that the break starts after the engine's logo warm-up.
+CLIP = {"profile": "sports", "seed": 1, "minutes": 2.5}
+
+
+@pytest.fixture(scope="session")
+def broadcast_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """A generated broadcast clip (``adwatch-edge corpus generate``) and its truth."""
+    from edge.detect.corpus.generate import EncodeSettings, generate, read_truth
+
+    out = tmp_path_factory.mktemp("broadcast-clip")
+    enc = EncodeSettings(width=320, height=180, fps=30, preset="veryfast")
+    minutes = float(CLIP["minutes"])
+    [video] = generate(
+        out,
+        minutes,
+        int(CLIP["seed"]),
+        [CLIP["profile"]],  # type: ignore[list-item]
+        minutes,
+        enc,
+        progress=False,
+    )
+    truth = read_truth(video.with_suffix(".json"))
+    assert truth.breaks, "the chosen clip must contain a break"
+    return video, truth
 
 
 def write_colour_clip(path: Path, seconds: float, ads: list[tuple[float, float]]) -> Path:

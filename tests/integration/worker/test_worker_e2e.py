@@ -8,7 +8,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,34 +29,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 ROOT = Path(__file__).resolve().parents[3]
 EPOCH = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
 DEV = ("acme", "pub-7", "screen-2")
-# A 150 s sports clip whose plan holds one break (63.8 s - 99.5 s): seed and profile are
-# picked so that the break starts after the engine's logo warm-up.
-CLIP = {"profile": "sports", "seed": 1, "minutes": 2.5}
 PER_EVENT_TOLERANCE_S = 2.0  # the detection issue's p95 bound, applied to every boundary
 MEDIAN_BOUND_S = 0.5
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
-    from edge.detect.corpus.generate import EncodeSettings, generate, read_truth
-
-    out = tmp_path_factory.mktemp("e2e-clip")
-    enc = EncodeSettings(width=320, height=180, fps=30, preset="veryfast")
-    [video] = generate(
-        out,
-        CLIP["minutes"],
-        CLIP["seed"],
-        [CLIP["profile"]],  # type: ignore[list-item]
-        CLIP["minutes"],
-        enc,
-        progress=False,
-    )
-    truth = read_truth(video.with_suffix(".json"))
-    assert truth.breaks, "the chosen clip must contain a break"
-    yield video, truth
-
-
-def config_text(tmp: Path, video: Path, port: int, roku_port: int) -> str:
+def config_text(tmp: Path, video: Path, port: int, roku_port: int, loop: bool = False) -> str:
     return f"""
 [device]
 tenant = "{DEV[0]}"
@@ -65,6 +41,7 @@ location = "{DEV[1]}"
 device = "{DEV[2]}"
 [source]
 url = "{video}"
+loop = {str(loop).lower()}
 # 15x real time: quick, yet long enough for several health and telemetry periods
 speed = 15
 start_time = {EPOCH.strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -96,8 +73,10 @@ def secs(ts: datetime) -> float:
     return (ts - EPOCH).total_seconds()
 
 
-def test_worker_end_to_end(tmp_path: Path, clip: tuple[Path, Any], recorder_factory: Any) -> None:
-    video, truth = clip
+def test_worker_end_to_end(
+    tmp_path: Path, broadcast_clip: tuple[Path, Any], recorder_factory: Any
+) -> None:
+    video, truth = broadcast_clip
     with run_mosquitto() as broker, run_fake_roku() as (_h, roku_port, tv):
         rec = recorder_factory(broker.host, broker.port, [device_filter(*DEV)])
         time.sleep(0.3)
