@@ -1,10 +1,12 @@
-"""The bridge in-process: downlink retain flags, coalescing when full, live traffic vs backlog."""
+"""The bridge in-process: downlink, retain flags, coalescing, live vs backlog, TLS to the cloud."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from broker.bridge.core import Bridge
@@ -20,6 +22,7 @@ from tests.integration.venue.venue_support import (
     venue,
 )
 from tests.support.mosquitto import run_mosquitto
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -165,3 +168,49 @@ async def test_device_status_stays_retained_in_the_cloud(tmp_path: Path) -> None
             await dash.subscribe([(status, 1)])
             got = await late.wait_for(1)
     assert [(m.payload, m.retain) for m in got] == [(b"online", True)]
+
+
+@pytest.fixture
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
+    subprocess.run(
+        [
+            *command.split(),
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_bridge_to_cloud_over_tls(tmp_path: Path, self_signed: tuple[Path, Path]) -> None:
+    cert, key = self_signed
+    tls_port = free_port()
+    event = device_topic(TENANT, LOCATION, "tv-1", "events/ad")
+    tls_listener = f"listener {tls_port} 127.0.0.1\ncertfile {cert}\nkeyfile {key}"
+    with run_mosquitto(tls_listener) as cloud:
+        base = settings(tmp_path, 0, cloud.port)
+        arrived = Inbox()
+        async with client(cloud.port, None, client_id="cloud-sub", inbox=arrived) as sub:
+            await sub.subscribe([(event, 1)])
+            async with venue(tmp_path) as broker:
+                secure = msgspec.structs.replace(
+                    base,
+                    local=msgspec.structs.replace(base.local, port=broker.port),
+                    cloud=Endpoint(host="127.0.0.1", port=tls_port, tls=True, ca_file=str(cert)),
+                )
+                async with (
+                    Bridge(secure) as bridge,
+                    client(broker.port, "tv-1", client_id="tv-1") as device,
+                ):
+                    await bridge.wait_ready()
+                    await device.publish(event, b"over-tls", qos=1)
+                    got = await arrived.wait_for(1, within=20)
+    assert [m.payload for m in got] == [b"over-tls"]
