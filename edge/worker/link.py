@@ -39,7 +39,7 @@ class LinkIdentity:
     subscriptions: tuple[str, ...]
 
 
-class _Acks:
+class PubackLedger:
     """mid -> outbox seq, tolerant of a PUBACK that beats the bookkeeping (paho thread)."""
 
     def __init__(self, spool: Spool) -> None:
@@ -155,7 +155,7 @@ class MqttLink:
     async def _session(self, endpoint: Endpoint, stop: asyncio.Event) -> bool:
         """One connection's life; True if it was established."""
         client = self._make_client()
-        acks = _Acks(self._spool)
+        acks = PubackLedger(self._spool)
 
         def on_publish(_c: object, _u: object, mid: int, _rc: object, _p: object) -> None:
             acks.acked(mid)  # on paho's thread: the spool is thread-safe, the fsync stays here
@@ -241,7 +241,7 @@ class MqttLink:
         self._kick.set()
         log.info("mqtt_connected", client_id=self._ident.client_id)
 
-    async def _pump(self, client: Any, acks: _Acks, stop: asyncio.Event) -> None:
+    async def _pump(self, client: Any, acks: PubackLedger, stop: asyncio.Event) -> None:
         last_seq = 0
         while not stop.is_set() and not self._lost.is_set():
             room = self._cfg.max_inflight - acks.inflight()

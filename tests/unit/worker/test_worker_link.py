@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from broker.spool import Spool
-from edge.worker.link import _Acks
+from edge.worker.link import PubackLedger
 
 
 def test_puback_before_or_after_bookkeeping_acks_the_right_message(tmp_path: Path) -> None:
     with Spool(tmp_path / "outbox.sqlite") as spool:
         seqs = [spool.put(f"t/{i}", b"x") for i in range(3)]
-        acks = _Acks(spool)
+        acks = PubackLedger(spool)
         acks.sent(11, seqs[0] or 0)
         assert acks.inflight() == 1
         assert acks.acked(11)  # normal order
