@@ -1,12 +1,19 @@
-"""Pure decisions of the bridge and the Mosquitto config generator."""
+"""Pure decisions of the bridge, the Mosquitto config generator, and settings loading."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import broker.venue
 from broker.bridge.metrics import RateMeter
 from broker.bridge.policy import backoff_delay, retain_flag, split_window
+from broker.bridge.settings import BridgeSettings
+from broker.errors import ConfigError
 from broker.mosquitto.config import CloudLink, MosquittoSettings, render
+from broker.settings_io import load_section
+from broker.venue.settings import VenueSettings
 from schemas.topics import device_topic, ota_topic
 
 
@@ -72,3 +79,22 @@ def test_mosquitto_render_has_acl_and_bridge() -> None:
     assert "pattern read adwatch/v1/acme/bar-1/%u/cmd" in files.acl
     assert "user coordinator\ntopic readwrite adwatch/v1/acme/#" in files.acl
     assert "pattern write adwatch/v1/acme/bar-1/%u/config" not in files.acl
+
+
+def test_example_config_parses() -> None:
+    example = Path(broker.venue.__file__).parent / "example.toml"
+    env: dict[str, str] = {"ADWATCH_VENUE_PORT": "1884"}
+    venue = load_section(VenueSettings, example, "venue", "ADWATCH_VENUE_", env)
+    bridge = load_section(BridgeSettings, example, "bridge", "ADWATCH_BRIDGE_", env)
+    mosquitto = load_section(MosquittoSettings, example, "mosquitto", "ADWATCH_MOSQUITTO_", env)
+    assert venue.port == 1884  # environment wins over the file
+    assert venue.password_file == str(example.parent / "venue.passwd")  # relative to the file
+    assert bridge.cloud.tls and bridge.window == 200
+    assert mosquitto.cloud is not None and mosquitto.cloud.port == 8883
+
+
+def test_unknown_keys_are_errors(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[venue]\ntenant = "acme"\nlocation = "bar-1"\ndev = true\nprot = 1\n')
+    with pytest.raises(ConfigError, match="prot"):
+        load_section(VenueSettings, config, "venue", "ADWATCH_VENUE_", {})
