@@ -294,6 +294,9 @@ def mosquitto_config(port: int, data_dir: Path, extra: str = "") -> str:
         "persistence true",
         f"persistence_location {data_dir}/",
         "autosave_interval 10",
+        # The default (1000) silently drops QoS 1 messages queued for a slow or absent
+        # persistent subscriber (a connector being restarted): nothing may be lost here.
+        "max_queued_messages 0",
         "log_dest stdout",
         "log_type error",
         "log_type warning",
