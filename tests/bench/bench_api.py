@@ -239,35 +239,56 @@ def api_server(dsn: str, redis_url: str, cached: bool, workers: int, logdir: Pat
         yield url
 
 
-def measure(args: argparse.Namespace, dsn: str, redis_url: str, workdir: Path) -> list[Result]:
-    levels = [int(c) for c in args.connections.split(",")]
+def _run_scenario(args: argparse.Namespace, url: str, sc: Scenario, workdir: Path) -> list[Result]:
     since = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() - args.days * 86400))
+    template = sc.template.replace("{since}", since)
+    spread = args.devices if sc.spread == "devices" else 50
+    run_wrk(url, template, spread, 2, 2, workdir)  # warm-up (fills the cache)
+    out = []
+    for conns in (int(c) for c in args.connections.split(",")):
+        r = run_wrk(url, template, spread, conns, args.duration, workdir)
+        res = Result(
+            sc.name,
+            sc.cached,
+            conns,
+            r["p50"] / 1000,
+            r["p95"] / 1000,
+            r["p99"] / 1000,
+            r["requests"] / (r["duration"] / 1e6),
+            r["status"] + r["socket"],
+        )
+        out.append(res)
+        print(
+            f"{'cached' if sc.cached else 'uncached':8} {sc.name:36} c={conns:3} "
+            f"p50={res.p50_ms:7.2f} p95={res.p95_ms:7.2f} p99={res.p99_ms:7.2f} ms "
+            f"rps={res.rps:8.1f} errors={res.errors}",
+            flush=True,
+        )
+    return out
+
+
+PROBE_INDEX = (
+    "CREATE INDEX bench_health_hourly_device ON health_hourly (tenant_id, device_id, bucket)"
+)
+
+
+def measure(args: argparse.Namespace, dsn: str, redis_url: str, workdir: Path) -> list[Result]:
     results: list[Result] = []
     for cached in (True, False):
         with api_server(dsn, redis_url, cached, args.workers, workdir) as url:
             for sc in (s for s in SCENARIOS if s.cached == cached):
-                template = sc.template.replace("{since}", since)
-                spread = args.devices if sc.spread == "devices" else 50
-                run_wrk(url, template, spread, 2, 2, workdir)  # warm-up (fills the cache)
-                for conns in levels:
-                    r = run_wrk(url, template, spread, conns, args.duration, workdir)
-                    res = Result(
-                        sc.name,
-                        cached,
-                        conns,
-                        r["p50"] / 1000,
-                        r["p95"] / 1000,
-                        r["p99"] / 1000,
-                        r["requests"] / (r["duration"] / 1e6),
-                        r["status"] + r["socket"],
-                    )
-                    results.append(res)
-                    print(
-                        f"{'cached' if cached else 'uncached':8} {sc.name:36} c={conns:3} "
-                        f"p50={res.p50_ms:7.2f} p95={res.p95_ms:7.2f} p99={res.p99_ms:7.2f} ms "
-                        f"rps={res.rps:8.1f} errors={res.errors}",
-                        flush=True,
-                    )
+                results += _run_scenario(args, url, sc, workdir)
+            if cached or args.no_index_probe:
+                continue
+            with psycopg.connect(dsn, autocommit=True) as db:
+                db.execute(PROBE_INDEX)
+            try:
+                health = next(s for s in SCENARIOS if s.name.startswith("device health"))
+                probe = Scenario("device health, + proposed index", health.template, False)
+                results += _run_scenario(args, url, probe, workdir)
+            finally:
+                with psycopg.connect(dsn, autocommit=True) as db:
+                    db.execute("DROP INDEX bench_health_hourly_device")
     return results
 
 
