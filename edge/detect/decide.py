@@ -53,6 +53,7 @@ class DecideConfig:
     max_break_s: float = 480.0
     lookback_s: float = 30.0
     logo_seen: float = 0.5
+    stuck_s: float = 20.0  # end anyway when the score stayed low this long
 
     @staticmethod
     def from_settings(s: DetectSettings) -> DecideConfig:
@@ -199,9 +200,24 @@ def next_state(
         return _end(state, hist, sample.t_s, sample.t_s)
     recent = _window(hist, cfg.end_window_s)
     span = recent[-1].t_s - recent[0].t_s
-    if span >= cfg.end_window_s * 0.75 and _mean_p(recent) <= cfg.off_level:
+    low = span >= cfg.end_window_s * 0.75 and _mean_p(recent) <= cfg.off_level
+    stuck = _mean_p(_window(hist, cfg.stuck_s)) <= cfg.off_level
+    if low and (_logo_back(recent, cfg) or stuck):
         return _end(state, hist, retro_end(hist, cfg), sample.t_s)
     return state, []
+
+
+def _logo_back(recent: tuple[Sample, ...], cfg: DecideConfig) -> bool:
+    """The channel logo is back (or unknown): programme may resume.
+
+    Logo absence is the strongest cue (it is what Comskip relies on), so a
+    break whose pictures merely stop looking like ads (a calm, grey ad) does
+    not end while the logo is still missing, unless the score stays low for
+    ``stuck_s`` (the logo tracker may have lost the logo)."""
+    ready = [s for s in recent if s.logo_ready and not s.black]
+    if not ready:
+        return True
+    return sum(s.logo for s in ready) / len(ready) >= cfg.logo_seen
 
 
 def finish(

@@ -171,3 +171,24 @@ def test_silence_bounds_a_break_when_there_is_no_logo_and_no_black() -> None:
     _, events = run(samples)
     assert isinstance(events[0], BreakStarted)
     assert abs(events[0].start_s - 30.0) <= 0.2
+
+
+def test_a_break_does_not_end_while_the_logo_is_still_missing() -> None:
+    samples = lagging_break(30.0, 60.0, 30.0)
+    # 8 s inside the break where the pictures stop looking like ads, logo still absent
+    for i, s in enumerate(samples):
+        if 60.0 <= s.t_s < 68.0:
+            samples[i] = Sample(t_s=s.t_s, p_ad=0.2, logo=0.25, logo_ready=True)
+    _, events = run(samples)
+    ended = [e for e in events if isinstance(e, BreakEnded)]
+    assert len(ended) == 1 and abs(ended[0].end_s - 90.0) <= 0.2
+
+
+def test_a_lost_logo_cannot_hold_a_break_open_forever() -> None:
+    samples = lagging_break(30.0, 30.0, 60.0)
+    for i, s in enumerate(samples):  # programme resumes but the logo is never seen again
+        if s.t_s >= 60.4:
+            samples[i] = Sample(t_s=s.t_s, p_ad=0.1, logo=0.1, logo_ready=True)
+    _, events = run(samples)
+    ended = [e for e in events if isinstance(e, BreakEnded)]
+    assert len(ended) == 1 and ended[0].decided_at_s <= 60.4 + CFG.stuck_s + 1.0
