@@ -58,6 +58,8 @@ class PipelineResult:
     p50_s: float
     p99_s: float
     max_s: float
+    cloud_p50_s: float
+    cloud_p99_s: float
     timeline: list[tuple[int, int]]
 
 
@@ -153,22 +155,24 @@ def _stored(dsn: str, prefix: str) -> tuple[set[str], int]:
 
 def _latency_and_timeline(dsn: str, prefix: str) -> tuple[list[float], list[tuple[int, int]]]:
     union = " UNION ALL ".join(
-        f"SELECT time, ingested_at FROM {t} WHERE device_id LIKE %(p)s" for t in SERIES
+        f"SELECT time, received_at, ingested_at FROM {t} WHERE device_id LIKE %(p)s" for t in SERIES
     )
     sql = f"""
         WITH r AS ({union})
         SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP
                    (ORDER BY extract(epoch FROM ingested_at - time)),
-               max(extract(epoch FROM ingested_at - time))::float8
+               max(extract(epoch FROM ingested_at - time))::float8,
+               percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP
+                   (ORDER BY extract(epoch FROM ingested_at - received_at))
         FROM r"""
     timeline_sql = f"""
         WITH r AS ({union})
         SELECT extract(epoch FROM date_trunc('second', ingested_at))::bigint AS s, count(*)
         FROM r GROUP BY 1 ORDER BY 1"""
     with psycopg.connect(dsn) as conn:
-        ((quantiles, worst),) = conn.execute(sql, {"p": f"{prefix}%"}).fetchall()
+        ((quantiles, worst, cloud),) = conn.execute(sql, {"p": f"{prefix}%"}).fetchall()
         timeline = [(int(s), int(n)) for s, n in conn.execute(timeline_sql, {"p": f"{prefix}%"})]
-    return [*quantiles, worst], timeline
+    return [*quantiles, worst, *cloud], timeline
 
 
 def _steady_rate(timeline: list[tuple[int, int]], start: float, end: float) -> float:
@@ -293,7 +297,9 @@ def run_pipeline(
     while not sent <= stored and time.monotonic() < deadline:
         time.sleep(2.0)
         stored, dups = _stored(pipe.dsn, pipe.device_prefix)
-    (p50, p99, worst), timeline = _latency_and_timeline(pipe.dsn, pipe.device_prefix)
+    (p50, p99, worst, cloud_p50, cloud_p99), timeline = _latency_and_timeline(
+        pipe.dsn, pipe.device_prefix
+    )
     last_commit = timeline[-1][0] + 1 if timeline else publish_end
     result = PipelineResult(
         offered=args.rate,
@@ -307,6 +313,8 @@ def run_pipeline(
         p50_s=p50,
         p99_s=p99,
         max_s=worst,
+        cloud_p50_s=cloud_p50,
+        cloud_p99_s=cloud_p99,
         timeline=timeline,
     )
     return result, profiles
@@ -343,6 +351,8 @@ def report(
         f"| stored / missing / duplicate | {res.stored:,} / {res.missing} / {res.duplicates} |",
         f"| latency device ts -> committed, p50 / p99 / max | {res.p50_s:.3f} s / "
         f"{res.p99_s:.3f} s / {res.max_s:.3f} s |",
+        f"| latency connector receive -> committed, p50 / p99 | {res.cloud_p50_s:.3f} s / "
+        f"{res.cloud_p99_s:.3f} s |",
         f"| reference: simulator -> Mosquitto -> subscriber | {ref.rate:,.0f} msgs/s "
         f"({ref.received:,} of {ref.published:,} received) |",
         f"| ratio pipeline / reference | {res.steady_rate / ref.rate:.2f} |",
