@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -52,13 +53,21 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"adwatch-cloud api: {exc}")
         return 2
-    import uvicorn
-
     from cloud.api.app import SETTINGS_ENV
 
     os.environ[SETTINGS_ENV] = settings_mod.encode(settings)
-    if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="adwatch-api-metrics-")
+    with contextlib.ExitStack() as stack:
+        if settings.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            # Workers share their metric samples through files here; removed on exit.
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="adwatch-api-metrics-"))
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tmp
+        _serve(settings)
+    return 0
+
+
+def _serve(settings: settings_mod.ApiSettings) -> None:
+    import uvicorn
+
     uvicorn.run(
         "cloud.api.app:create_app_from_env",
         factory=True,
@@ -72,4 +81,3 @@ def main(argv: list[str]) -> int:
         log_level=settings.log_level,
         server_header=False,
     )
-    return 0
