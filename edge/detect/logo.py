@@ -31,6 +31,7 @@ class LogoConfig:
     off_level: float = 0.4  # and leaves it below this one
     min_pixels: int = 12  # fewer mask pixels = no logo known
     seen_level: float = 0.5  # presence above which the logo counts as seen
+    swap_after_s: float = 75.0  # a candidate seen this long (> any ad) replaces the mask
 
 
 def corner_slices(h: int, w: int, cfg: LogoConfig) -> list[tuple[slice, slice]]:
@@ -55,15 +56,42 @@ def corner_edges(gray: np.ndarray, cfg: LogoConfig) -> np.ndarray:
     return np.stack(out)
 
 
+def mask_presence(mask: np.ndarray, edges: np.ndarray, min_pixels: int) -> float:
+    """Share of ``mask`` edges present in ``edges``, in the best corner (0.0 if no corner
+    has ``min_pixels``). Corners are scored separately so a lower third or scoreboard
+    that comes and goes in another corner cannot hide the logo."""
+    per_corner = mask.sum(axis=(1, 2, 3))
+    valid = per_corner >= min_pixels
+    if not valid.any():
+        return 0.0
+    hits = (edges & mask).sum(axis=(1, 2, 3))
+    return float((hits[valid] / per_corner[valid]).max())
+
+
+def _hysteresis(stability: np.ndarray, mask: np.ndarray, cfg: LogoConfig) -> np.ndarray:
+    return (stability > cfg.on_level) | (mask & (stability > cfg.off_level))
+
+
 class LogoTracker:
-    """Learns the logo mask and scores presence per sampled frame."""
+    """Learns the logo mask and scores presence per sampled frame.
+
+    Besides the gated mask, an ungated fast accumulator learns a *candidate* mask.
+    When the candidate is seen and the current mask is not, continuously for
+    ``cfg.swap_after_s`` (longer than any single ad, so an advertiser logo never
+    qualifies), the candidate replaces the mask: this recovers a source that
+    started mid-break (mask learned from an ad) or a channel that changed logo.
+    """
 
     def __init__(self, sample_fps: float, cfg: LogoConfig | None = None) -> None:
         self.cfg = cfg or LogoConfig()
         self._fps = sample_fps
         self._stability: np.ndarray | None = None
         self._mask: np.ndarray | None = None
+        self._fast: np.ndarray | None = None
+        self._candidate: np.ndarray | None = None
+        self._candidate_run = 0
         self.samples = 0
+        self.swaps = 0
 
     def set_sample_fps(self, fps: float) -> None:
         self._fps = fps
@@ -83,19 +111,10 @@ class LogoTracker:
         return None if self._mask is None else self._mask.copy()
 
     def presence(self, edges: np.ndarray) -> float:
-        """Share of mask edges present in ``edges``, in the best corner; 0.0 without a mask.
-
-        Corners are scored separately and the best one wins, so a lower third
-        or scoreboard that comes and goes in another corner cannot hide the logo.
-        """
-        if self._mask is None or not self.ready:
+        """Presence of the current mask in ``edges``; 0.0 without a mask."""
+        if self._mask is None:
             return 0.0
-        per_corner = self._mask.sum(axis=(1, 2, 3))
-        hits = (edges & self._mask).sum(axis=(1, 2, 3))
-        valid = per_corner >= self.cfg.min_pixels
-        if not valid.any():
-            return 0.0
-        return float((hits[valid] / per_corner[valid]).max())
+        return mask_presence(self._mask, edges, self.cfg.min_pixels)
 
     def update(self, gray_small: np.ndarray) -> float:
         """Score presence in this frame, then learn from it. Returns the presence."""
@@ -104,14 +123,33 @@ class LogoTracker:
         score = self.presence(edges)
         if self._stability is None or self._stability.shape != edges.shape:
             self._stability = np.zeros(edges.shape, np.float32)
+            self._fast = np.zeros(edges.shape, np.float32)
             self._mask = np.zeros(edges.shape, bool)
+            self._candidate = np.zeros(edges.shape, bool)
+        assert self._mask is not None and self._fast is not None and self._candidate is not None
         seen = not self.ready or score >= cfg.seen_level
         tau = cfg.learn_tau_s if seen else cfg.slow_tau_s
         alpha = min(1.0, 1.0 / (tau * self._fps))
-        self._stability += alpha * (edges.astype(np.float32) - self._stability)
-        assert self._mask is not None
-        self._mask = (self._stability > cfg.on_level) | (
-            self._mask & (self._stability > cfg.off_level)
-        )
+        e = edges.astype(np.float32)
+        self._stability += alpha * (e - self._stability)
+        self._mask = _hysteresis(self._stability, self._mask, cfg)
+        self._fast += min(1.0, 1.0 / (cfg.learn_tau_s * self._fps)) * (e - self._fast)
+        self._candidate = _hysteresis(self._fast, self._candidate, cfg)
+        self._maybe_swap(edges, score)
         self.samples += 1
         return score
+
+    def _maybe_swap(self, edges: np.ndarray, score: float) -> None:
+        assert self._mask is not None and self._candidate is not None and self._fast is not None
+        cand = self._candidate
+        # the candidate is seen and explains the corners clearly better than the mask
+        cand_score = mask_presence(cand, edges, self.cfg.min_pixels)
+        if cand_score >= self.cfg.seen_level and cand_score > score + 0.2:
+            self._candidate_run += 1
+        else:
+            self._candidate_run = 0
+        if self._candidate_run >= self.cfg.swap_after_s * self._fps:
+            self._stability = self._fast.copy()
+            self._mask = cand.copy()
+            self._candidate_run = 0
+            self.swaps += 1

@@ -62,3 +62,16 @@ def test_corner_slices_cover_the_four_corners() -> None:
     sl = corner_slices(180, 320, LogoConfig())
     assert len(sl) == 4
     assert sl[0][0].start == 0 and sl[3][1].stop == 320 and sl[3][0].stop == 180
+
+
+def test_a_mask_learned_from_an_ad_is_replaced_by_the_channel_logo() -> None:
+    """A source that starts mid-break: the first stable corner edges are an ad's logo."""
+    rng = np.random.default_rng(4)
+    tracker = LogoTracker(FPS)
+    for _ in range(int(40 * FPS)):  # 40 s ad with its own logo bottom-left
+        tracker.update(with_logo(background(rng), 10, 150))
+    assert tracker.ready
+    scores = [tracker.update(with_logo(background(rng), 270, 12)) for _ in range(int(120 * FPS))]
+    assert tracker.swaps == 1
+    assert min(scores[-int(10 * FPS) :]) > 0.8  # the channel logo (top-right) is now the mask
+    assert tracker.update(with_logo(background(rng), 10, 150)) < 0.5
