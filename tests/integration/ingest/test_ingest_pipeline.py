@@ -41,7 +41,12 @@ async def _online(pipe: Pipeline) -> set[str]:
         devices = await HotState(client, StateSettings(prefix=pipe.run)).online()
     finally:
         await client.aclose()
-    return {f"{d.tenant}/{d.location}/{d.device}" for d in devices}
+    # The stack's broker carries other tests' traffic too: keep this run's devices.
+    return {
+        f"{d.tenant}/{d.location}/{d.device}"
+        for d in devices
+        if d.device.startswith(pipe.device_prefix)
+    }
 
 
 def _device_status(pipe: Pipeline) -> dict[str, str]:
