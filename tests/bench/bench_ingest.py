@@ -108,34 +108,36 @@ def reference(broker: tuple[str, int], devices: int, seconds: float, log_dir: Pa
             stdout=out,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(1.0)
-        sim = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "edge.cli",
-                "simulate",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--devices",
-                str(devices),
-                "--rate",
-                "1000000",
-                "--duration",
-                str(seconds),
-                "--id-prefix",
-                "ref",
-                "--no-retain",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        time.sleep(3.0)
-        sub.terminate()
-        sub.wait(10)
+        try:
+            time.sleep(1.0)
+            sim = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "edge.cli",
+                    "simulate",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--devices",
+                    str(devices),
+                    "--rate",
+                    "1000000",
+                    "--duration",
+                    str(seconds),
+                    "--id-prefix",
+                    "ref",
+                    "--no-retain",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            time.sleep(3.0)
+        finally:
+            sub.terminate()
+            sub.wait(10)
     lines = stamps.read_text().split()
     times = [float(x) for x in lines]
     published = int(sim.stdout.split("published=")[1].split()[0])
