@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
-BENCH_LOCAL := detect worker venue
+BENCH_LOCAL := detect worker venue failover
 BENCH_STACK := ingest api
 
 .PHONY: help install test lint demo stack-up stack-down stack-status bench \

@@ -224,9 +224,29 @@ def _resolve(names: Sequence[str]) -> list[Service]:
     return out
 
 
+RESERVED_PORTS = Path("/proc/sys/net/ipv4/ip_local_reserved_ports")
+
+
+def reserve_ports() -> None:
+    """Keep the kernel from handing our ports out as ephemeral client ports.
+
+    They sit inside the default ephemeral range (32768-60999): while Kafka restarts, a
+    reconnecting client once connected 59092 to itself and Kafka could not bind again.
+    Root only; existing reservations are kept.
+    """
+    ports = sorted({p for svc in SERVICES.values() for p in svc.ports})
+    try:
+        current = RESERVED_PORTS.read_text().strip()
+        wanted = ",".join(x for x in [current, *map(str, ports)] if x)
+        RESERVED_PORTS.write_text(wanted + "\n")
+    except OSError as exc:
+        say(f"note: could not reserve ports {ports} ({exc}); a restart may find one taken")
+
+
 def cmd_up(names: Sequence[str]) -> int:
     t0 = time.monotonic()
     ensure_packages()
+    reserve_ports()
     for folder in (LAYOUT.logs, LAYOUT.pids):
         folder.mkdir(parents=True, exist_ok=True)
     errors = _parallel(start_service, _resolve(names) if names else list(SERVICES.values()))
