@@ -174,8 +174,8 @@ def throughput(video: Path, seconds: float, rounds: int) -> dict[str, float]:
 
 LIMITS = """## Where it fails (read before trusting the numbers above)
 
-- The corpus is our own generator's: ads are saturated, fast-cut and logo-less
-  by construction, programme carries a persistent corner logo. The numbers above
+- The corpus is our own generator's: ads are saturated, fast-cut and never show the channel logo
+  by construction; programme carries a persistent corner logo. The numbers above
   say the detector solves *this* corpus; they say nothing about real broadcasts.
 - Run `tests/bench/stress_detect.py CASE` for the known failure modes: grey ads
   (`desat_ads`), colourful programme (`sat_programme`), and a source that starts
