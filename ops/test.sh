@@ -11,6 +11,8 @@ ADWATCH_REQUIRE_STACK=1 ops/with-stack bash -c \
   '.venv/bin/pytest -q -p no:cacheprovider tests/unit tests/integration "$@" 2>&1 | tee "$0"; exit "${PIPESTATUS[0]}"' \
   "$log" "$@"
 rc=$?
+# The runner's closing line, read now: under CI `ops/stack clean` removes run/ below.
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)|no tests ran' "$log" | tail -n 1)
 
 if [ "${CI:-}" = "true" ]; then
   if [ "$rc" -ne 0 ]; then  # the service logs go with the clone: show their tails now
@@ -21,7 +23,6 @@ if [ "${CI:-}" = "true" ]; then
   ops/stack clean >/dev/null || true  # also removes a PostgreSQL folder kept outside the clone
 fi
 echo "[test] wall time $(( $(date +%s) - start ))s, pytest exit code $rc"
-# The runner's closing line, repeated last so that the stack-down output does not bury it.
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)|no tests ran' "$log" | tail -n 1)
+# Repeated last so that the stack-down output does not bury it.
 [ -n "$summary" ] && echo "$summary"
 exit "$rc"
