@@ -253,7 +253,13 @@ def worker_config(work: Path, video: Path, tv_port: int, origin: datetime) -> Pa
                     "firmware": "0.1.0",
                     "hardware": "rpi5",
                 },
-                "source": {"url": str(video), "loop": False, "speed": 0.0, "start_time": origin},
+                "source": {
+                    "url": str(video),
+                    "channel": "sports-1",
+                    "loop": False,
+                    "speed": 0.0,
+                    "start_time": origin,
+                },
                 "broker": {
                     "discover": True,
                     "interfaces": ["127.0.0.1"],
@@ -484,7 +490,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--minutes", type=float, default=4.0, help="clip length (default 4)")
+    parser.add_argument("--minutes", type=float, default=8.0, help="clip length (default 8)")
     parser.add_argument("--seed", type=int, default=2026, help="corpus seed (default 2026)")
     parser.add_argument("--size", default="640x360", help="clip size WxH (default 640x360)")
     parser.add_argument("--timeout", type=float, default=900, help="worker time limit, s")

@@ -75,7 +75,7 @@ class Worker:
         self.settings = detect_settings(cfg.detect)
         self.health_s, self.telemetry_s = cfg.intervals.health_s, cfg.intervals.telemetry_s
         self.config_version: int | None = None
-        self.source_label = public_source(cfg.source.url)
+        self.source_label = cfg.source.channel or public_source(cfg.source.url)
         self._factory = factory or engine_factory(cfg)
         self._events: asyncio.Queue[Detected] = asyncio.Queue()
         self._stop = asyncio.Event()

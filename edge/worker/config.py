@@ -40,6 +40,7 @@ class SourceSection(_Section, frozen=True, kw_only=True):
     """``url``: a file path, ``/dev/videoN`` (V4L2), or an rtsp/http/https/udp URL."""
 
     url: str
+    channel: str | None = None  # the label analytics group by (e.g. "espn"); default: the url
     loop: bool = False  # files: start again at the end (demos)
     speed: float = 1.0  # files: 1 = real time, 4 = 4x, 0 = as fast as possible
     start_time: datetime | None = None  # files: wall time of media time 0 (replays)
