@@ -13,12 +13,22 @@ mode, and the open break. Rules:
 * **End** (ad -> programme): the mean falls below ``threshold - hysteresis/2``
   over ``end_window_s``, or the break reaches ``max_break_s``. The end is
   corrected back to where the logo returned (after the black frames).
+* **Confidence** of ``BreakEnded`` is the Comskip-style block score
+  ``0.75 * mean_p + 0.25 * length_score``: ``mean_p`` is the mean ad
+  probability inside the break; ``length_score`` (:func:`block_length_score`)
+  splits the break at its separators (the first sample of each run of black
+  or silent samples, remembered in the state because a break outlives the
+  history window) and is the duration-weighted share of blocks whose length
+  fits a standard ad length (``AD_LENGTHS_S``, within ``LENGTH_TOLERANCE_S``).
+  Blocks shorter than ``MIN_BLOCK_S`` (the separators themselves) are ignored.
+  The score never moves a start or an end.
 * ``min_break_s`` is applied by :func:`keep_break` (offline results).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
@@ -29,6 +39,10 @@ if TYPE_CHECKING:
     from edge.detect.engine import DetectSettings
 
 AD_LENGTHS_S = (10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
+LENGTH_WEIGHT = 0.25  # share of the standard-length block score in the end confidence
+LENGTH_TOLERANCE_S = 1.0  # a block this far from a standard length no longer fits
+MIN_BLOCK_S = 1.0  # shorter blocks are separators (black / silence), not ads
+MAX_SEPARATORS = 64  # bound on separators remembered inside one break
 
 
 class Sample(msgspec.Struct, frozen=True):
@@ -76,6 +90,7 @@ class DecideState(msgspec.Struct, frozen=True):
     start_s: float = 0.0  # corrected start of the open break
     p_sum: float = 0.0  # sum / count of p_ad inside the open break (confidence)
     p_count: int = 0
+    separators: tuple[float, ...] = ()  # run starts of black/silence inside the open break
 
 
 def initial_state() -> DecideState:
@@ -105,6 +120,35 @@ def _half_step(history: tuple[Sample, ...]) -> float:
 def _boundary(s: Sample) -> bool:
     """A block boundary: a cut, a black frame, or digital silence."""
     return s.cut or s.black or s.silent
+
+
+def _separator(s: Sample) -> bool:
+    """A separator between ads: black frames or digital silence."""
+    return s.black or s.silent
+
+
+def _run_starts(samples: tuple[Sample, ...], since: float) -> tuple[float, ...]:
+    """Times of the first sample of each separator run at or after ``since``."""
+    starts = tuple(
+        s.t_s
+        for i, s in enumerate(samples)
+        if s.t_s >= since and _separator(s) and (i == 0 or not _separator(samples[i - 1]))
+    )
+    return starts[:MAX_SEPARATORS]
+
+
+def block_length_score(start_s: float, end_s: float, separators: tuple[float, ...]) -> float:
+    """Duration-weighted share of the blocks of [start_s, end_s] that fit an ad length.
+
+    The break is split at ``separators``; blocks shorter than ``MIN_BLOCK_S``
+    are separators themselves and are ignored. 0 when no block is left."""
+    cuts = [start_s, *sorted(t for t in separators if start_s < t < end_s), end_s]
+    blocks = [b - a for a, b in pairwise(cuts) if b - a >= MIN_BLOCK_S]
+    total = sum(blocks)
+    if total <= 0.0:
+        return 0.0
+    fit = sum(d * ad_length_fit(d, LENGTH_TOLERANCE_S) for d in blocks)
+    return fit / total
 
 
 def _ad_like(s: Sample, cfg: DecideConfig) -> bool:
@@ -164,7 +208,7 @@ def _start(
         decided_at_s=round(t, 3),
         confidence=round(p_sum / max(1, n), 4),
     )
-    new = DecideState("ad", hist, seq, start, p_sum, n)
+    new = DecideState("ad", hist, seq, start, p_sum, n, _run_starts(hist, start))
     return new, [ev]
 
 
@@ -172,12 +216,14 @@ def _end(
     state: DecideState, hist: tuple[Sample, ...], end_s: float, t: float
 ) -> tuple[DecideState, list[BreakEvent]]:
     end = max(state.start_s, min(end_s, t))
+    mean_p = state.p_sum / max(1, state.p_count)
+    length_score = block_length_score(state.start_s, end, state.separators)
     ev = BreakEnded(
         break_id=f"b{state.seq}",
         start_s=round(state.start_s, 3),
         end_s=round(end, 3),
         decided_at_s=round(t, 3),
-        confidence=round(state.p_sum / max(1, state.p_count), 4),
+        confidence=round((1 - LENGTH_WEIGHT) * mean_p + LENGTH_WEIGHT * length_score, 4),
     )
     return DecideState("programme", hist, state.seq), [ev]
 
@@ -194,7 +240,11 @@ def next_state(
             return _start(state, hist, cfg)
         return msgspec.structs.replace(state, history=hist), []
     state = msgspec.structs.replace(
-        state, history=hist, p_sum=state.p_sum + sample.p_ad, p_count=state.p_count + 1
+        state,
+        history=hist,
+        p_sum=state.p_sum + sample.p_ad,
+        p_count=state.p_count + 1,
+        separators=_next_separators(state, sample),
     )
     if sample.t_s - state.start_s >= cfg.max_break_s:
         return _end(state, hist, sample.t_s, sample.t_s)
@@ -205,6 +255,15 @@ def next_state(
     if low and (_logo_back(recent, cfg) or stuck):
         return _end(state, hist, retro_end(hist, cfg), sample.t_s)
     return state, []
+
+
+def _next_separators(state: DecideState, sample: Sample) -> tuple[float, ...]:
+    """Remember ``sample`` if it begins a run of black / silence (bounded)."""
+    prev = state.history[-1] if state.history else None
+    begins = _separator(sample) and not (prev is not None and _separator(prev))
+    if begins and len(state.separators) < MAX_SEPARATORS:
+        return (*state.separators, sample.t_s)
+    return state.separators
 
 
 def _logo_back(recent: tuple[Sample, ...], cfg: DecideConfig) -> bool:

@@ -10,6 +10,7 @@ from edge.detect.decide import (
     DecideState,
     Sample,
     ad_length_fit,
+    block_length_score,
     finish,
     initial_state,
     keep_break,
@@ -192,3 +193,78 @@ def test_a_lost_logo_cannot_hold_a_break_open_forever() -> None:
     _, events = run(samples)
     ended = [e for e in events if isinstance(e, BreakEnded)]
     assert len(ended) == 1 and ended[0].decided_at_s <= 60.4 + CFG.stuck_s + 1.0
+
+
+def quiet(t: float) -> Sample:
+    """Digital silence between ads: an ad picture (same score), no sound."""
+    return Sample(t_s=t, p_ad=0.9, logo=0.2, silent=True, logo_ready=True)
+
+
+def ads_break(lengths: list[float], separated: bool = True) -> list[Sample]:
+    """30 s of programme, ads of ``lengths`` (each begins with 0.4 s of silence when
+    ``separated``; the break always begins and ends with it), then 20 s of programme."""
+    out = [programme(i / FPS) for i in range(int(30 * FPS))]
+    t = 30.0
+    for k, length in enumerate(lengths):
+        for i in range(round(length * FPS)):
+            tt = round(t + i / FPS, 3)
+            out.append(quiet(tt) if i < 2 and (separated or k == 0) else ad(tt))
+        t = round(t + length, 3)
+    out += [quiet(round(t + i / FPS, 3)) for i in range(2)]
+    out += [programme(round(t + 0.4 + i / FPS, 3)) for i in range(int(20 * FPS))]
+    return out
+
+
+def ended_of(samples: list[Sample]) -> BreakEnded:
+    state, events = run(samples)
+    ended = [e for e in events if isinstance(e, BreakEnded)]
+    assert len(ended) == 1 and state.mode == "programme" and state.separators == ()
+    return ended[0]
+
+
+def test_block_length_score_is_the_duration_weighted_share_of_standard_blocks() -> None:
+    assert block_length_score(0.0, 45.0, (30.0,)) == 1.0  # 30 + 15
+    assert block_length_score(0.0, 45.0, (37.0,)) == 0.0  # 37 + 8
+    assert abs(block_length_score(0.0, 67.0, (30.0,)) - 30.0 / 67.0) < 1e-9  # 30 + 37
+    # separator runs at the very start / end are blocks shorter than a second: ignored
+    assert block_length_score(0.0, 45.3, (0.1, 30.1, 45.1)) == 1.0
+    assert block_length_score(0.0, 50.0, ()) == 0.0  # one 50 s block
+    assert block_length_score(0.0, 0.5, ()) == 0.0  # nothing but a separator
+    assert 0.0 < block_length_score(0.0, 30.5, ()) < 1.0  # within the tolerance
+
+
+def test_standard_ads_separated_by_silence_score_higher_than_odd_lengths() -> None:
+    standard, odd = ended_of(ads_break([30.0, 15.0])), ended_of(ads_break([37.0, 8.0]))
+    # same samples but for where the separator falls: same boundaries, same mean p
+    assert (standard.start_s, standard.end_s) == (odd.start_s, odd.end_s) == (29.9, 75.3)
+    assert abs(standard.confidence - odd.confidence - 0.25) < 2e-4
+    assert standard.confidence > odd.confidence
+
+
+def test_standard_ads_score_higher_with_separators_than_without() -> None:
+    with_sep = ended_of(ads_break([30.0, 20.0]))
+    without = ended_of(ads_break([30.0, 20.0], separated=False))  # one 50 s block
+    assert (with_sep.start_s, with_sep.end_s) == (without.start_s, without.end_s)
+    assert with_sep.confidence > without.confidence
+
+
+def test_separators_are_remembered_beyond_the_history_window() -> None:
+    lengths = [60.0, 30.0, 45.0]  # 135 s: the first separators leave the 30 s lookback
+    with_sep = ended_of(ads_break(lengths))
+    without = ended_of(ads_break(lengths, separated=False))  # one 135 s block: no fit
+    assert abs(with_sep.confidence - without.confidence - 0.25) < 2e-4
+
+
+def test_break_boundaries_are_unchanged_by_the_block_score() -> None:
+    """Exact values recorded before the length score existed (it must not move them)."""
+    _, events = run(lagging_break(60.0, 45.0, 30.0))
+    started, ended = events
+    assert isinstance(started, BreakStarted) and isinstance(ended, BreakEnded)
+    assert (started.start_s, started.decided_at_s) == (59.9, 61.6)
+    assert (ended.start_s, ended.end_s, ended.decided_at_s) == (59.9, 104.9, 106.8)
+    assert started.confidence == 0.6111
+    # mean p was 0.8677; one 44.9 s block after the black frames fits 45 s at 0.9
+    assert abs(ended.confidence - (0.75 * 0.8677 + 0.25 * 0.9)) < 2e-4
+    ended2 = ended_of(ads_break([30.0, 15.0]))
+    assert (ended2.start_s, ended2.end_s, ended2.decided_at_s) == (29.9, 75.3, 76.6)
+    assert abs(ended2.confidence - (0.75 * 0.8761 + 0.25 * 1.0)) < 2e-4
