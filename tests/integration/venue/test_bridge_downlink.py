@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import msgspec
@@ -168,26 +167,6 @@ async def test_device_status_stays_retained_in_the_cloud(tmp_path: Path) -> None
             await dash.subscribe([(status, 1)])
             got = await late.wait_for(1)
     assert [(m.payload, m.retain) for m in got] == [(b"online", True)]
-
-
-@pytest.fixture
-def self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
-    subprocess.run(
-        [
-            *command.split(),
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 async def test_bridge_to_cloud_over_tls(tmp_path: Path, self_signed: tuple[Path, Path]) -> None:

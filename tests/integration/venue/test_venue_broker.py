@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -278,26 +277,6 @@ async def test_acknowledged_burst_is_delivered_after_the_publisher_leaves(tmp_pa
             # every PUBACK is in; the publisher is gone
             got = await inbox.wait_for(500, within=30)
         assert sorted(int(m.payload) for m in got) == list(range(500))
-
-
-@pytest.fixture
-def self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    command = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1"
-    subprocess.run(
-        [
-            *command.split(),
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 async def test_tls_listener(tmp_path: Path, self_signed: tuple[Path, Path]) -> None:
