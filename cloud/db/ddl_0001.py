@@ -288,7 +288,10 @@ def timescale_rollup(view: str, opts: StorageOptions) -> list[str]:
 
 
 def postgres_rollup(view: str) -> list[str]:
-    select, key = ROLLUPS[view]
+    return postgres_rollup_from(view, *ROLLUPS[view])
+
+
+def postgres_rollup_from(view: str, select: str, key: str) -> list[str]:
     return [
         # Populated (from empty tables) so it can be read before the first upkeep.
         f"CREATE MATERIALIZED VIEW {view} AS {select}",

@@ -13,7 +13,8 @@ each one against both paths after expanding the macros like Grafana does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, LiteralString
 
 # ---------------------------------------------------------------- API
 
@@ -72,6 +73,77 @@ FROM ad_minutes_hourly
 WHERE tenant_id = %(tenant)s AND bucket >= %(start)s AND bucket < %(end)s
   AND (%(location)s::text IS NULL OR location_id = %(location)s)
 ORDER BY bucket, location_id, channel"""
+
+# Ad-break analytics: every group has breaks, ad minutes and the mean break length,
+# re-aggregated from sums so that any rollup level gives the same numbers.
+_AD_STATS = """sum(breaks)::bigint AS breaks, coalesce(sum(ad_seconds), 0) / 60.0 AS ad_minutes,
+       sum(ad_seconds) / nullif(sum(breaks), 0) AS mean_break_s"""
+
+#: Ad breaks per hour of a whole tenant (720 rows for 30 days, whatever the fleet size).
+AD_BREAKS_BY_HOUR = f"""
+SELECT bucket AS k, {_AD_STATS}
+FROM ad_breaks_tenant_hourly
+WHERE tenant_id = %(tenant)s AND bucket >= %(start)s AND bucket < %(end)s
+GROUP BY k ORDER BY k"""
+
+#: Ad breaks per hour of one location.
+AD_BREAKS_BY_HOUR_AT = f"""
+SELECT bucket AS k, {_AD_STATS}
+FROM ad_minutes_hourly
+WHERE tenant_id = %(tenant)s AND location_id = %(location)s
+  AND bucket >= %(start)s AND bucket < %(end)s
+GROUP BY k ORDER BY k"""
+
+_LOCATION = "(%(location)s::text IS NULL OR location_id = %(location)s::text)"
+_BY_GROUP = f"""
+SELECT {{key}} AS k, {_AD_STATS}
+FROM (
+  SELECT location_id, channel, breaks, ad_seconds FROM ad_minutes_hourly
+  WHERE tenant_id = %(tenant)s AND {_LOCATION} AND bucket >= %(start)s AND bucket < %(days_start)s
+  UNION ALL
+  SELECT location_id, channel, breaks, ad_seconds FROM ad_breaks_daily
+  WHERE tenant_id = %(tenant)s AND {_LOCATION}
+    AND bucket >= %(days_start)s AND bucket < %(days_end)s
+  UNION ALL
+  SELECT location_id, channel, breaks, ad_seconds FROM ad_minutes_hourly
+  WHERE tenant_id = %(tenant)s AND {_LOCATION} AND bucket >= %(days_end)s AND bucket < %(end)s
+) AS parts
+GROUP BY k ORDER BY k"""
+
+#: Ad breaks per location / channel: whole UTC days from the daily rollup, the hours
+#: before the first and after the last whole day from the hourly one (see ``day_split``).
+AD_BREAKS_BY_LOCATION = _BY_GROUP.format(key="location_id")
+AD_BREAKS_BY_CHANNEL = _BY_GROUP.format(key="channel")
+
+AdGroup = Literal["hour", "location", "channel"]
+_DAY = timedelta(days=1)
+
+
+def day_split(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The whole UTC days inside [start, end) as (days_start, days_end).
+
+    Both are ``end`` when no whole day fits, so the daily part reads nothing and
+    the first hourly part covers the window. ``start`` and ``end`` are aware datetimes
+    on whole hours (the rollups' grain).
+    """
+    s, e = start.astimezone(UTC), end.astimezone(UTC)
+    midnight = s.replace(hour=0, minute=0, second=0, microsecond=0)
+    days_end = e.replace(hour=0, minute=0, second=0, microsecond=0)
+    if days_end <= midnight or (days_end == midnight + _DAY and midnight != s):
+        return end, end  # no whole day (and no "midnight + 1 day" past datetime.max)
+    return (midnight if midnight == s else midnight + _DAY), days_end
+
+
+def ad_breaks_query(
+    group_by: AdGroup, tenant: str, start: datetime, end: datetime, location: str | None
+) -> tuple[LiteralString, dict[str, Any]]:
+    """The SQL and parameters of one ad-break analytics request (hour-aligned window)."""
+    params: dict[str, Any] = {"tenant": tenant, "start": start, "end": end, "location": location}
+    if group_by == "hour":
+        return (AD_BREAKS_BY_HOUR if location is None else AD_BREAKS_BY_HOUR_AT), params
+    params["days_start"], params["days_end"] = day_split(start, end)
+    return (AD_BREAKS_BY_LOCATION if group_by == "location" else AD_BREAKS_BY_CHANNEL), params
+
 
 #: Ended breaks (newest first) of a tenant in a time range.
 BREAKS = """

@@ -23,7 +23,8 @@ import psycopg
 import structlog
 
 from cloud.db import partitions as parts
-from cloud.db.ddl_0001 import ALL_SERIES, ENSURE_TSL, ROLLUPS
+from cloud.db.ddl_0001 import ALL_SERIES, ENSURE_TSL
+from cloud.db.ddl_0003 import ALL_ROLLUPS
 from cloud.db.errors import DbError
 from cloud.db.sink import translated
 from cloud.db.storage_path import StoragePath, recorded
@@ -113,7 +114,7 @@ def _table_upkeep(
 
 
 def _refresh_matviews(conn: psycopg.Connection[Any], report: UpkeepReport) -> None:
-    for view in ROLLUPS:
+    for view in ALL_ROLLUPS:
         row = conn.execute(
             "SELECT ispopulated FROM pg_matviews WHERE matviewname = %s", (view,)
         ).fetchone()
@@ -129,7 +130,7 @@ def _timescale(
 ) -> None:
     conn.execute(ENSURE_TSL)
     start = None if opts.full_refresh else now - timedelta(days=opts.refresh_days)
-    for view in ROLLUPS:
+    for view in ALL_ROLLUPS:
         if start is None:
             conn.execute("CALL refresh_continuous_aggregate(%s, NULL, NULL)", (view,))
         else:

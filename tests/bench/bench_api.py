@@ -34,6 +34,7 @@ import psycopg
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from cloud.db.ddl_0003 import ALL_ROLLUPS  # noqa: E402
 from cloud.db.migrate import upgrade  # noqa: E402
 from tests.integration.api.support import SECRET, run_api, token, with_dbname  # noqa: E402
 from tests.support.stack import read_stack_env  # noqa: E402
@@ -159,8 +160,7 @@ def _seed_sql(devices: int, days: int) -> list[str]:
         "'mute', 'ir', 'm1' FROM locations l CROSS JOIN "
         f"{span} h CROSS JOIN generate_series(0, 2) k WHERE l.tenant_id = '{TENANT}'",
         "ANALYZE",
-        "REFRESH MATERIALIZED VIEW health_hourly",
-        "REFRESH MATERIALIZED VIEW ad_minutes_hourly",
+        *(f"REFRESH MATERIALIZED VIEW {view}" for view in ALL_ROLLUPS),  # parents first
         "ANALYZE",
     ]
 

@@ -1,4 +1,7 @@
-"""Ad-break analytics from the hourly rollup ``ad_minutes_hourly``, tenant-scoped, cached 300 s.
+"""Ad-break analytics from the ad-break rollups, tenant-scoped, cached 300 s.
+
+The SQL lives in ``cloud.db.queries`` (tested on both storage paths): per hour from
+the tenant-hourly rollup, per location/channel from daily plus hourly rollups.
 
 The window is widened to whole hours (the rollup's grain), which also makes the
 default window ("the last 24 hours") the same for every request within an hour,
@@ -8,27 +11,14 @@ so it is cacheable.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import LiteralString
 
 from cloud.api.analytics.schemas import AdBreakGroup, AdBreakStats, GroupBy
-from cloud.api.cache import ResponseCache, digest
+from cloud.api.cache import JsonBody, ResponseCache, digest
 from cloud.api.db import Database, Row
 from cloud.api.errors import BadRequest
 from cloud.api.params import Window
+from cloud.db.queries import ad_breaks_query
 
-_SELECT = """
-SELECT {key} AS k, sum(breaks)::bigint, coalesce(sum(ad_seconds), 0) / 60.0,
-       sum(ad_seconds) / nullif(sum(breaks), 0)
-FROM ad_minutes_hourly
-WHERE tenant_id = %(tenant)s AND bucket >= %(start)s AND bucket < %(end)s
-  AND (%(location)s::text IS NULL OR location_id = %(location)s::text)
-GROUP BY k ORDER BY k
-"""
-_QUERIES: dict[str, LiteralString] = {
-    "hour": _SELECT.replace("{key}", "bucket"),
-    "location": _SELECT.replace("{key}", "location_id"),
-    "channel": _SELECT.replace("{key}", "channel"),
-}
 _HOUR = timedelta(hours=1)
 
 
@@ -65,7 +55,7 @@ class AnalyticsService:
 
     async def ad_breaks(
         self, tenant: str, group_by: GroupBy, win: Window, location: str | None
-    ) -> AdBreakStats:
+    ) -> JsonBody[AdBreakStats]:
         hours = whole_hours(win)
         key = digest(
             "ad_breaks", (group_by, hours.start.isoformat(), hours.end.isoformat(), location)
@@ -74,15 +64,14 @@ class AnalyticsService:
             tenant,
             key,
             self._ttl_s,
-            AdBreakStats,
             lambda: self._ad_breaks(tenant, group_by, hours, location),
         )
 
     async def _ad_breaks(
         self, tenant: str, group_by: GroupBy, win: Window, location: str | None
     ) -> AdBreakStats:
-        params = {"tenant": tenant, "start": win.start, "end": win.end, "location": location}
-        rows = await self._db.rows(_QUERIES[group_by], params)
+        sql, params = ad_breaks_query(group_by, tenant, win.start, win.end, location)
+        rows = await self._db.rows(sql, params)
         return AdBreakStats(
             group_by=group_by,
             start=win.start,

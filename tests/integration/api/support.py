@@ -18,6 +18,7 @@ import httpx
 import jwt
 import psycopg
 
+from cloud.db.ddl_0003 import ALL_ROLLUPS
 from cloud.db.migrate import upgrade
 from tests.support.ports import free_port
 
@@ -235,5 +236,5 @@ def seed_firmware(
 
 
 def refresh_rollups(conn: psycopg.Connection[Any]) -> None:
-    conn.execute("REFRESH MATERIALIZED VIEW ad_minutes_hourly")
-    conn.execute("REFRESH MATERIALIZED VIEW health_hourly")
+    for view in ALL_ROLLUPS:  # parents first
+        conn.execute(f"REFRESH MATERIALIZED VIEW {view}")

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from cloud.db.ddl_0001 import ALL_SERIES, ROLLUPS
+from cloud.db.ddl_0001 import ALL_SERIES
+from cloud.db.ddl_0003 import ALL_ROLLUPS as ROLLUPS
 from cloud.db.models import Base
 from cloud.db.storage_path import StoragePath, recorded
 from tests.integration.db.conftest import Target, throwaway_database
