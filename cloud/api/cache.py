@@ -7,6 +7,10 @@ Every cached value lives under ``<prefix>:{<tenant>}:c:<generation>:<digest>``
 unreachable at once; the stale entries then expire by their TTL. A hit costs one
 round trip: a Lua script reads the generation and the entry together.
 
+Values are kept as the JSON body of the response and served as stored: a hit is
+never decoded and re-encoded (:class:`JsonBody`), so its cost does not grow with the
+size of the page.
+
 Redis trouble never fails a request: the value is computed directly and the
 miss is counted (``api_cache_errors_total``).
 """
@@ -15,10 +19,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Generic, TypeVar, cast
 
 import msgspec
 import structlog
+from litestar import MediaType, Response
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
@@ -60,6 +65,24 @@ async def invalidate_tenant(redis: RedisClient, tenant: str, prefix: str = DEFAU
     return int(await redis.incr(gen_key(tenant, prefix)))
 
 
+class JsonBody(Generic[T]):
+    """A response body already encoded as JSON, typed by the value it encodes."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    @classmethod
+    def of(cls, value: T) -> JsonBody[T]:
+        return cls(msgspec.json.encode(value))
+
+    def response(self) -> Response[T]:
+        """Litestar passes ``bytes`` content through untouched; the handler's
+        ``Response[T]`` annotation still documents ``T`` in the OpenAPI schema."""
+        return cast("Response[T]", Response(content=self.raw, media_type=MediaType.JSON))
+
+
 class ResponseCache:
     def __init__(
         self, redis: RedisClient, *, enabled: bool = True, prefix: str = DEFAULT_PREFIX
@@ -74,11 +97,11 @@ class ResponseCache:
         tenant: str,
         key: str,
         ttl_s: int,
-        type_: type[T],
         compute: Callable[[], Awaitable[T]],
-    ) -> T:
+    ) -> JsonBody[T]:
+        """The cached body of ``key`` for ``tenant``, else ``compute()`` encoded and stored."""
         if not self._enabled or ttl_s <= 0:
-            return await compute()
+            return JsonBody.of(await compute())
         namespace = key.split(":", 1)[0]
         prefix = f"{self._prefix}:{{{tenant}}}:c:"
         try:
@@ -86,16 +109,16 @@ class ResponseCache:
         except RedisError as exc:
             CACHE_ERRORS.inc()
             log.warning("cache_unavailable", error=str(exc))
-            return await compute()
+            return JsonBody.of(await compute())
         if raw is not None:
             CACHE_LOOKUPS.labels(namespace, "hit").inc()
-            return msgspec.json.decode(raw, type=type_)
+            return JsonBody(raw)
         CACHE_LOOKUPS.labels(namespace, "miss").inc()
-        value = await compute()
+        body = JsonBody.of(await compute())
         gen_text = gen.decode() if isinstance(gen, bytes) else str(gen)
         try:
-            await self._redis.set(f"{prefix}{gen_text}:{key}", msgspec.json.encode(value), ex=ttl_s)
+            await self._redis.set(f"{prefix}{gen_text}:{key}", body.raw, ex=ttl_s)
         except RedisError as exc:
             CACHE_ERRORS.inc()
             log.warning("cache_store_failed", error=str(exc))
-        return value
+        return body

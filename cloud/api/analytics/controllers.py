@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.params import Parameter
 
 from cloud.api.analytics.schemas import AdBreakStats, GroupBy
@@ -33,6 +33,7 @@ class AnalyticsController(Controller):
         start: Annotated[datetime | None, Parameter(query="from")] = None,
         end: Annotated[datetime | None, Parameter(query="to")] = None,
         location: Annotated[str | None, Parameter(pattern=ID_PATTERN, max_length=63)] = None,
-    ) -> AdBreakStats:
+    ) -> Response[AdBreakStats]:
         win = window(start, end, utc_now(), timedelta(hours=24))
-        return await analytics.ad_breaks(principal.tenant, group_by, win, location)
+        body = await analytics.ad_breaks(principal.tenant, group_by, win, location)
+        return body.response()

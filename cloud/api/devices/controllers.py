@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.params import Parameter
 
 from cloud.api.deps import Caller, Devices
@@ -45,11 +45,11 @@ class DeviceController(Controller):
             str | None, Parameter(max_length=512, description="From next_cursor")
         ] = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-    ) -> DevicePage:
+    ) -> Response[DevicePage]:
         flt = DeviceFilter(
             location=location, status=status, hardware=hardware, cursor=cursor, limit=limit
         )
-        return await devices.list(principal.tenant, flt)
+        return (await devices.list(principal.tenant, flt)).response()
 
     @get("/{device_id:str}", operation_id="getDevice", responses=AUTHED_ONE, summary="One device")
     async def get_device(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import msgspec
 
-from cloud.api.cache import ResponseCache, digest
+from cloud.api.cache import JsonBody, ResponseCache, digest
 from cloud.api.db import Database, Row
 from cloud.api.devices.schemas import (
     BUCKET_SECONDS,
@@ -154,10 +154,10 @@ class DeviceService:
         self._cache = cache
         self._list_ttl_s = list_ttl_s
 
-    async def list(self, tenant: str, flt: DeviceFilter) -> DevicePage:
+    async def list(self, tenant: str, flt: DeviceFilter) -> JsonBody[DevicePage]:
         key = digest("devices", (flt.location, flt.status, flt.hardware, flt.cursor, flt.limit))
         return await self._cache.get_or_compute(
-            tenant, key, self._list_ttl_s, DevicePage, lambda: self._list(tenant, flt)
+            tenant, key, self._list_ttl_s, lambda: self._list(tenant, flt)
         )
 
     async def _list(self, tenant: str, flt: DeviceFilter) -> DevicePage:
