@@ -124,3 +124,31 @@ def test_bearer_requires_the_scheme(header: str | None) -> None:
 
 def test_bearer_extracts_the_token() -> None:
     assert bearer("bearer abc.def") == "abc.def"
+
+
+def test_accepted_tokens_are_remembered_until_they_expire() -> None:
+    cfg = JwtSettings(secret="s" * 40, leeway_s=0)
+    verifier = TokenVerifier(cfg)
+    tok = issue(cfg, tenant="acme", role="viewer", ttl_s=2, subject="ops")
+    first = verifier.verify(tok)
+    assert verifier.verify(tok) == first and tok in verifier._accepted
+    time.sleep(2.1)  # past exp: the remembered token is checked again, and refused
+    with pytest.raises(AuthError, match="expired"):
+        verifier.verify(tok)
+    assert tok not in verifier._accepted
+
+
+def test_refused_tokens_are_never_remembered() -> None:
+    verifier = TokenVerifier(HS)
+    forged = issue(JwtSettings(secret="x" * 40), tenant="acme", role="admin", ttl_s=60,
+                   subject="ops")  # fmt: skip
+    for _ in range(2):
+        with pytest.raises(AuthError, match=r"(?i)signature"):
+            verifier.verify(forged)
+
+
+def test_remembered_tokens_are_bounded() -> None:
+    verifier = TokenVerifier(HS, remember=2)
+    toks = [issue(HS, tenant=f"t{i}", role="viewer", ttl_s=60, subject="ops") for i in range(3)]
+    assert [verifier.verify(t).tenant for t in toks] == ["t0", "t1", "t2"]
+    assert len(verifier._accepted) == 2 and toks[0] not in verifier._accepted
