@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from cloud.api import settings as settings_mod
 from cloud.api.analytics.controllers import AnalyticsController
 from cloud.api.auth.guard import provide_principal
+from cloud.api.auth.tokens import Principal
 from cloud.api.devices.controllers import DeviceController
 from cloud.api.edge import EdgeMiddleware
 from cloud.api.errors import ApiError, AuthError, BadRequest, NotFound, Unavailable
@@ -47,7 +48,20 @@ def _error(request: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str,
 
 
 def _from_state(name: str) -> Provide:
+    """Clients the probes use (no caller needed)."""
+
     def provide(state: State) -> Any:
+        return state[name]
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def _service(name: str) -> Provide:
+    """A service is handed out to a verified caller only. Depending on the principal also
+    orders resolution: Litestar resolves independent dependencies of a handler in an anyio
+    task group, which cost ~0.1 ms per request."""
+
+    def provide(state: State, principal: Principal) -> Any:
         return state[name]
 
     return Provide(provide, sync_to_thread=False)
@@ -69,7 +83,8 @@ def _openapi() -> OpenAPIConfig:
 
 
 def create_litestar(settings: ApiSettings) -> Litestar:
-    names = ("db", "redis", "hot", "devices", "locations", "analytics", "firmware")
+    clients = ("db", "redis", "hot")
+    services = ("devices", "locations", "analytics", "firmware")
     return Litestar(
         route_handlers=[
             ProbeController,
@@ -80,7 +95,8 @@ def create_litestar(settings: ApiSettings) -> Litestar:
         ],
         dependencies={
             "principal": Provide(provide_principal),
-            **{n: _from_state(n) for n in names},
+            **{n: _from_state(n) for n in clients},
+            **{n: _service(n) for n in services},
         },
         exception_handlers={ApiError: _error},
         lifespan=[

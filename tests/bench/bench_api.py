@@ -118,6 +118,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--reseed", action="store_true", help="drop and reseed the bench database")
     p.add_argument("--keep-db", action="store_true", help="keep the bench database afterwards")
     p.add_argument("--seed-only", action="store_true", help="seed (or reuse) the database, stop")
+    p.add_argument(
+        "--only", choices=("cached", "uncached"), help="run one server mode (iterating)"
+    )
     p.add_argument("--out", type=Path, default=REPO / "bench-results" / "api.md")
     return p.parse_args(argv)
 
@@ -263,7 +266,8 @@ def _run_scenario(args: argparse.Namespace, url: str, sc: Scenario, workdir: Pat
 
 def measure(args: argparse.Namespace, dsn: str, redis_url: str, workdir: Path) -> list[Result]:
     results: list[Result] = []
-    for cached in (True, False):
+    modes = {"cached": (True,), "uncached": (False,)}.get(args.only or "", (True, False))
+    for cached in modes:
         with api_server(dsn, redis_url, cached, args.workers, workdir) as url:
             for sc in (s for s in SCENARIOS if s.cached == cached):
                 results += _run_scenario(args, url, sc, workdir)
