@@ -28,6 +28,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from cloud.api.db import RedisClient
+from cloud.api.lua import ScriptHost
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -85,12 +86,18 @@ class JsonBody(Generic[T]):
 
 class ResponseCache:
     def __init__(
-        self, redis: RedisClient, *, enabled: bool = True, prefix: str = DEFAULT_PREFIX
+        self,
+        redis: RedisClient,
+        *,
+        scripts: ScriptHost | None = None,
+        enabled: bool = True,
+        prefix: str = DEFAULT_PREFIX,
     ) -> None:
+        """``scripts`` runs the lookup (every request); ``redis`` stores (misses only)."""
         self._redis = redis
         self._prefix = prefix
         self._enabled = enabled
-        self._lookup = redis.register_script(_LOOKUP)
+        self._lookup = (scripts or redis).register_script(_LOOKUP)
 
     async def get_or_compute(
         self,

@@ -19,7 +19,7 @@ import structlog
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from cloud.api.db import RedisClient
+from cloud.api.lua import ScriptHost
 from cloud.api.settings import RateLimitSettings
 
 log = structlog.get_logger(__name__)
@@ -70,7 +70,7 @@ def _params(rate: float, burst: int) -> tuple[int, int]:
 
 
 class RateLimiter:
-    def __init__(self, redis: RedisClient, cfg: RateLimitSettings, prefix: str) -> None:
+    def __init__(self, redis: ScriptHost, cfg: RateLimitSettings, prefix: str) -> None:
         self._cfg = cfg
         self._prefix = prefix
         self._script = redis.register_script(_GCRA)
