@@ -122,6 +122,10 @@ def _refresh_matviews(conn: psycopg.Connection[Any], report: UpkeepReport) -> No
         # CONCURRENTLY keeps readers unblocked but needs a populated view.
         mode = " CONCURRENTLY" if populated else ""
         conn.execute(f"REFRESH MATERIALIZED VIEW{mode} {view}")
+        # A concurrent refresh leaves dead rows behind, and index-only scans (the
+        # analytics' covering indexes) need the visibility map current: vacuum now
+        # rather than whenever autovacuum gets to it.
+        conn.execute(f"VACUUM (ANALYZE) {view}")
         report.refreshed.append(view)
 
 
