@@ -4,8 +4,10 @@ Every cached value lives under ``<prefix>:{<tenant>}:c:<generation>:<digest>``
 (prefix ``adwatch:api`` by default). The tenant's generation counter
 ``<prefix>:{<tenant>}:gen`` is part of the key, so
 :func:`invalidate_tenant` (one ``INCR``) makes every older entry of that tenant
-unreachable at once; the stale entries then expire by their TTL. A hit costs one
-round trip: a Lua script reads the generation and the entry together.
+unreachable at once; the stale entries then expire by their TTL. A hit is two
+GETs (the generation, then the entry) on the pipelined connection: a Lua script
+doing both in one round trip copied each entry through a Lua string, which cost
+Redis ~120 µs for a 61 KB body against ~10 µs for a plain GET.
 
 Values are kept as the JSON body of the response and served as stored: a hit is
 never decoded and re-encoded (:class:`JsonBody`), so its cost does not grow with the
@@ -28,7 +30,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from cloud.api.db import RedisClient
-from cloud.api.lua import ScriptHost
+from cloud.api.pipelined import KeyReader
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -37,12 +39,6 @@ CACHE_LOOKUPS = Counter(
     "api_cache_lookups_total", "Response cache lookups", ["namespace", "result"]
 )
 CACHE_ERRORS = Counter("api_cache_errors_total", "Redis errors in the response cache")
-
-_LOOKUP = """
-local gen = redis.call('GET', KEYS[1]) or '0'
-return {gen, redis.call('GET', ARGV[1] .. gen .. ':' .. ARGV[2])}
-"""
-
 
 DEFAULT_PREFIX = "adwatch:api"
 
@@ -89,15 +85,15 @@ class ResponseCache:
         self,
         redis: RedisClient,
         *,
-        scripts: ScriptHost | None = None,
+        reader: KeyReader | None = None,
         enabled: bool = True,
         prefix: str = DEFAULT_PREFIX,
     ) -> None:
-        """``scripts`` runs the lookup (every request); ``redis`` stores (misses only)."""
+        """``reader`` looks entries up (every request); ``redis`` stores them (misses only)."""
         self._redis = redis
+        self._reader: KeyReader = reader or redis
         self._prefix = prefix
         self._enabled = enabled
-        self._lookup = (scripts or redis).register_script(_LOOKUP)
 
     async def get_or_compute(
         self,
@@ -112,7 +108,8 @@ class ResponseCache:
         namespace = key.split(":", 1)[0]
         prefix = f"{self._prefix}:{{{tenant}}}:c:"
         try:
-            gen, raw = await self._lookup(keys=[gen_key(tenant, self._prefix)], args=[prefix, key])
+            gen = await self._reader.get(gen_key(tenant, self._prefix)) or b"0"
+            raw = await self._reader.get(f"{prefix}{gen.decode()}:{key}")
         except RedisError as exc:
             CACHE_ERRORS.inc()
             log.warning("cache_unavailable", error=str(exc))
@@ -122,9 +119,8 @@ class ResponseCache:
             return JsonBody(raw)
         CACHE_LOOKUPS.labels(namespace, "miss").inc()
         body = JsonBody.of(await compute())
-        gen_text = gen.decode() if isinstance(gen, bytes) else str(gen)
         try:
-            await self._redis.set(f"{prefix}{gen_text}:{key}", body.raw, ex=ttl_s)
+            await self._redis.set(f"{prefix}{gen.decode()}:{key}", body.raw, ex=ttl_s)
         except RedisError as exc:
             CACHE_ERRORS.inc()
             log.warning("cache_store_failed", error=str(exc))

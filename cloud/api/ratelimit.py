@@ -19,7 +19,7 @@ import structlog
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
-from cloud.api.lua import ScriptHost
+from cloud.api.pipelined import ScriptHost
 from cloud.api.settings import RateLimitSettings
 
 log = structlog.get_logger(__name__)

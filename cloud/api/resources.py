@@ -21,7 +21,7 @@ from cloud.api.devices.services import DeviceService
 from cloud.api.firmware.services import FirmwareService
 from cloud.api.hot import HotReads
 from cloud.api.locations.services import LocationService
-from cloud.api.lua import LuaClient, ScriptHost
+from cloud.api.pipelined import PipelinedRedis
 from cloud.api.ratelimit import RateLimiter
 from cloud.api.settings import ApiSettings
 from cloud.state.keys import StateSettings
@@ -46,18 +46,21 @@ def lifespan(settings: ApiSettings, state_settings: StateSettings):  # type: ign
             socket_connect_timeout=2.0,
             health_check_interval=30,
         )
-        # The per-request scripts (rate limit, cache lookup) get their own pipelined
+        # The per-request Redis work (rate limit, cache lookup) gets its own pipelined
         # connection where the URL allows it (plain redis://).
-        lua = LuaClient(settings.redis_url) if settings.redis_url.startswith("redis://") else None
-        scripts: ScriptHost = lua or redis
+        fast = (
+            PipelinedRedis(settings.redis_url)
+            if settings.redis_url.startswith("redis://")
+            else None
+        )
         db, hot = Database(pool), HotReads(redis, state_settings)
         cache = ResponseCache(
-            redis, scripts=scripts, enabled=settings.cache.enabled, prefix=settings.key_prefix
+            redis, reader=fast or redis, enabled=settings.cache.enabled, prefix=settings.key_prefix
         )
         app.state.update(
             {
                 "verifier": TokenVerifier(settings.jwt),
-                "limiter": RateLimiter(scripts, settings.rate_limit, settings.key_prefix),
+                "limiter": RateLimiter(fast or redis, settings.rate_limit, settings.key_prefix),
                 "db": db,
                 "redis": redis,
                 "hot": hot,
@@ -70,8 +73,8 @@ def lifespan(settings: ApiSettings, state_settings: StateSettings):  # type: ign
         try:
             yield
         finally:
-            if lua is not None:
-                await lua.aclose()
+            if fast is not None:
+                await fast.aclose()
             await redis.aclose()  # type: ignore[attr-defined]
             await pool.close()
 

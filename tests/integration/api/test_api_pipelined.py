@@ -14,7 +14,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from cloud.api.lua import LuaClient
+from cloud.api.pipelined import PipelinedRedis
 from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -30,9 +30,9 @@ return 1"""
 @asynccontextmanager
 async def clients(
     redis_url: str, **kw: float
-) -> AsyncIterator[tuple[LuaClient, aioredis.Redis[bytes]]]:
+) -> AsyncIterator[tuple[PipelinedRedis, aioredis.Redis[bytes]]]:
     """The client under test and a redis-py client to look and meddle with."""
-    lua, admin = LuaClient(redis_url, **kw), aioredis.Redis.from_url(redis_url)
+    lua, admin = PipelinedRedis(redis_url, **kw), aioredis.Redis.from_url(redis_url)
     try:
         yield lua, admin
     finally:
@@ -50,6 +50,7 @@ async def test_replies_keep_their_types(redis_url: str) -> None:
         missing = await script(keys=["test:lua:missing"], args=["", 0])
         assert missing[:3] == [b"test:lua:missing", b"", 1] and missing[3:] in ([], [None])
         assert await lua.execute("PING") == b"PONG"
+        assert await lua.get(key) == b"\x00bin\xff" and await lua.get("test:lua:missing") is None
 
 
 async def test_concurrent_calls_each_get_their_own_reply(redis_url: str) -> None:
@@ -93,7 +94,7 @@ async def test_a_killed_connection_fails_calls_in_flight_then_reconnects(redis_u
 
 
 async def test_unreachable_redis_is_a_connection_error() -> None:
-    client = LuaClient(f"redis://127.0.0.1:{free_port()}/0", connect_timeout_s=1.0)
+    client = PipelinedRedis(f"redis://127.0.0.1:{free_port()}/0", connect_timeout_s=1.0)
     with pytest.raises(RedisConnectionError, match="cannot connect"):
         await client.execute("PING")
 
@@ -119,7 +120,7 @@ async def test_user_password_and_database_from_the_url(redis_url: str) -> None:
                 await lua.execute("SET", key, "in db 3", "EX", 60)
                 assert await db3.get(key) == b"in db 3"
             assert await admin.get(key) is None  # not in db 0
-            wrong = LuaClient(f"redis://{user}:wrong@{host_port}/0")
+            wrong = PipelinedRedis(f"redis://{user}:wrong@{host_port}/0")
             with pytest.raises(ResponseError):
                 await wrong.execute("PING")
         finally:
@@ -141,4 +142,4 @@ def test_on_uvloop_as_under_the_server(redis_url: str) -> None:
 
 def test_other_url_schemes_are_refused() -> None:
     with pytest.raises(ValueError, match="redis://"):
-        LuaClient("rediss://127.0.0.1:6380/0")
+        PipelinedRedis("rediss://127.0.0.1:6380/0")
