@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,15 +115,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--devices", type=int, default=10_000)
     p.add_argument("--days", type=int, default=30)
-    p.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    p.add_argument("--duration", type=int, default=6, help="seconds per wrk run")
+    p.add_argument("--repeat", type=int, default=2, help="sweeps over all levels; mean reported")
     p.add_argument("--connections", default="4,8,16,32,64", help="comma-separated load levels")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--reseed", action="store_true", help="drop and reseed the bench database")
     p.add_argument("--keep-db", action="store_true", help="keep the bench database afterwards")
     p.add_argument("--seed-only", action="store_true", help="seed (or reuse) the database, stop")
-    p.add_argument(
-        "--only", choices=("cached", "uncached"), help="run one server mode (iterating)"
-    )
+    p.add_argument("--only", choices=("cached", "uncached"), help="run one server mode (iterating)")
     p.add_argument("--out", type=Path, default=REPO / "bench-results" / "api.md")
     return p.parse_args(argv)
 
@@ -279,13 +279,35 @@ def _run_scenario(args: argparse.Namespace, url: str, sc: Scenario, workdir: Pat
 
 
 def measure(args: argparse.Namespace, dsn: str, redis_url: str, workdir: Path) -> list[Result]:
-    results: list[Result] = []
+    """Every scenario at every load level, ``--repeat`` sweeps; the mean of the sweeps.
+
+    Sweeps run one after the other (not back to back per level), so a slow spell of
+    the shared machine lands in one sweep of several levels rather than on one level.
+    """
+    runs: list[Result] = []
     modes = {"cached": (True,), "uncached": (False,)}.get(args.only or "", (True, False))
     for cached in modes:
         with api_server(dsn, redis_url, cached, args.workers, workdir) as url:
-            for sc in (s for s in SCENARIOS if s.cached == cached):
-                results += _run_scenario(args, url, sc, workdir)
-    return results
+            for sweep in range(args.repeat):
+                print(f"sweep {sweep + 1}/{args.repeat}", flush=True)
+                for sc in (s for s in SCENARIOS if s.cached == cached):
+                    runs += _run_scenario(args, url, sc, workdir)
+    return mean_by_level(runs)
+
+
+def mean_by_level(runs: list[Result]) -> list[Result]:
+    groups: dict[tuple[str, bool, int], list[Result]] = {}
+    for r in runs:
+        groups.setdefault((r.scenario, r.cached, r.connections), []).append(r)
+    return [
+        Result(
+            name, cached, conns,
+            statistics.fmean(r.p50_ms for r in rs), statistics.fmean(r.p95_ms for r in rs),
+            statistics.fmean(r.p99_ms for r in rs), statistics.fmean(r.rps for r in rs),
+            sum(r.errors for r in rs),
+        )
+        for (name, cached, conns), rs in groups.items()
+    ]  # fmt: skip
 
 
 SATURATED = 0.90  # within 10% of the peak: run-to-run noise here is +-7%
@@ -319,6 +341,7 @@ def report(results: list[Result], args: argparse.Namespace, seconds: float) -> s
         f"Server: `adwatch-cloud api` (uvicorn + uvloop + httptools), {args.workers} workers "
         f"(= cores), access logs on, Redis rate limiter on (limits out of reach). "
         f"Load: `wrk -t2 --timeout 5s`, {args.duration} s per run after a 2 s warm-up, "
+        f"{args.repeat} sweeps over all levels, the mean of the sweeps reported, "
         f"connections {args.connections}, on the same {os.cpu_count()}-core machine "
         f"(load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}).",
         "",
@@ -364,7 +387,7 @@ def report(results: list[Result], args: argparse.Namespace, seconds: float) -> s
         )
     lines += [
         "",
-        "## Every run",
+        "## Every load level (mean of the sweeps)",
         "",
         "| endpoint | cache | connections | p50 ms | p95 ms | p99 ms | req/s | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
