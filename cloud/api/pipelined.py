@@ -64,14 +64,53 @@ def _raise_errors(reply: Any) -> Any:
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self) -> None:
+    """One connection: commands queued in a loop tick go out in one write; replies are
+    matched to waiters in order; one timer (not one per command) enforces the timeout."""
+
+    def __init__(self, timeout_s: float) -> None:
         self._reader = hiredis.Reader()
-        self.waiters: deque[asyncio.Future[Any]] = deque()
+        self._timeout_s = timeout_s
+        self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()  # (reply, sent at)
         self.transport: asyncio.Transport | None = None
+        self._outbox: list[bytes] = []
+        self._watchdog: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's TCP transport implements asyncio.Transport without subclassing it.
         self.transport = cast(asyncio.Transport, transport)
+
+    def submit(self, command: bytes) -> asyncio.Future[Any]:
+        if self.transport is None:
+            raise RedisConnectionError("connection to Redis lost")
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Any] = loop.create_future()
+        self.waiters.append((waiter, loop.time()))
+        if not self._outbox:
+            loop.call_soon(self._flush)  # after the other requests of this tick queue theirs
+        self._outbox.append(command)
+        if self._watchdog is None:
+            self._watchdog = loop.call_at(loop.time() + self._timeout_s, self._check_timeout)
+        return waiter
+
+    def _flush(self) -> None:
+        if self.transport is not None and self._outbox:
+            self.transport.write(b"".join(self._outbox))
+        self._outbox.clear()
+
+    def _check_timeout(self) -> None:
+        self._watchdog = None
+        if not self.waiters:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = self.waiters[0][1] + self._timeout_s
+        if loop.time() < deadline:
+            self._watchdog = loop.call_at(deadline, self._check_timeout)
+            return
+        # Replies can no longer be matched to callers: fail them all, start a new connection.
+        self._fail_all(RedisTimeoutError(f"no reply from Redis within {self._timeout_s} s"))
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
 
     def data_received(self, data: bytes) -> None:
         self._reader.feed(data)
@@ -85,17 +124,23 @@ class _Protocol(asyncio.Protocol):
             if reply is False:
                 return
             if self.waiters:
-                waiter = self.waiters.popleft()
+                waiter, _ = self.waiters.popleft()
                 if not waiter.done():
                     waiter.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
-        error = RedisConnectionError(f"connection to Redis lost: {exc or 'closed'}")
+        self._outbox.clear()
+        self._fail_all(RedisConnectionError(f"connection to Redis lost: {exc or 'closed'}"))
+
+    def _fail_all(self, error: Exception) -> None:
         while self.waiters:
-            waiter = self.waiters.popleft()
+            waiter, _ = self.waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(error)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
 
 class PipelinedRedis:
@@ -144,23 +189,7 @@ class PipelinedRedis:
 
     async def _request(self, command: bytes) -> Any:
         protocol = await self._connected()
-        return _raise_errors(await self._send(protocol, command))
-
-    async def _send(self, protocol: _Protocol, command: bytes) -> Any:
-        transport = protocol.transport
-        if transport is None:
-            raise RedisConnectionError("connection to Redis lost")
-        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        protocol.waiters.append(waiter)
-        transport.write(command)
-        try:
-            return await asyncio.wait_for(waiter, self._timeout_s)
-        except TimeoutError as exc:
-            # Replies can no longer be matched to callers: start over on a new connection.
-            transport.close()
-            if self._protocol is protocol:
-                self._protocol = None
-            raise RedisTimeoutError(f"no reply from Redis within {self._timeout_s} s") from exc
+        return _raise_errors(await protocol.submit(command))
 
     async def _connected(self) -> _Protocol:
         protocol = self._protocol
@@ -177,7 +206,7 @@ class PipelinedRedis:
         loop = asyncio.get_running_loop()
         try:
             _, protocol = await asyncio.wait_for(
-                loop.create_connection(_Protocol, self._host, self._port),
+                loop.create_connection(lambda: _Protocol(self._timeout_s), self._host, self._port),
                 self._connect_timeout_s,
             )
         except (OSError, TimeoutError) as exc:
@@ -189,9 +218,9 @@ class PipelinedRedis:
                 auth: tuple[Arg, ...] = (self._password,)
                 if self._username:
                     auth = (self._username, self._password)
-                _raise_errors(await self._send(protocol, encode_command("AUTH", *auth)))
+                _raise_errors(await protocol.submit(encode_command("AUTH", *auth)))
             if self._db:
-                _raise_errors(await self._send(protocol, encode_command("SELECT", self._db)))
+                _raise_errors(await protocol.submit(encode_command("SELECT", self._db)))
         except RedisError:
             if protocol.transport is not None:
                 protocol.transport.close()

@@ -53,3 +53,11 @@ def options_from(x_args: Mapping[str, str], env: Mapping[str, str]) -> StorageOp
         except ValueError:
             raise DbError(f"{name} must be an integer, got {raw!r}") from None
     return StorageOptions(**values)  # type: ignore[arg-type]
+
+
+def from_migration_context() -> StorageOptions:
+    """The options ``cloud.db.migrate`` handed to the running Alembic migration (or defaults)."""
+    from alembic import context  # only inside a migration
+
+    opts = context.config.attributes.get("storage_options")
+    return opts if isinstance(opts, StorageOptions) else StorageOptions()

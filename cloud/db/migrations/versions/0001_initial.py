@@ -13,18 +13,13 @@ from alembic import context, op
 
 from cloud.db import ddl_0001
 from cloud.db.errors import DbError
-from cloud.db.options import StorageOptions
+from cloud.db.options import StorageOptions, from_migration_context
 from cloud.db.storage_path import StoragePath, detect, recorded
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
-
-
-def _options() -> StorageOptions:
-    opts = context.config.attributes.get("storage_options")
-    return opts if isinstance(opts, StorageOptions) else StorageOptions()
 
 
 def _path(opts: StorageOptions) -> StoragePath:
@@ -40,7 +35,7 @@ def _path(opts: StorageOptions) -> StoragePath:
 
 
 def upgrade() -> None:
-    opts = _options()
+    opts = from_migration_context()
     path = _path(opts)
     for statement in ddl_0001.upgrade(path, opts, datetime.now(UTC).date()):
         op.execute(statement)
@@ -48,7 +43,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if context.is_offline_mode():
-        path = _options().storage or StoragePath.POSTGRES
+        path = from_migration_context().storage or StoragePath.POSTGRES
     else:
         cur = op.get_bind().connection.cursor()
         try:

@@ -14,18 +14,13 @@ from __future__ import annotations
 from alembic import context, op
 
 from cloud.db import ddl_0003
-from cloud.db.options import StorageOptions
+from cloud.db.options import StorageOptions, from_migration_context
 from cloud.db.storage_path import StoragePath, recorded
 
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
-
-
-def _options() -> StorageOptions:
-    opts = context.config.attributes.get("storage_options")
-    return opts if isinstance(opts, StorageOptions) else StorageOptions()
 
 
 def _path(opts: StorageOptions) -> StoragePath:
@@ -40,7 +35,7 @@ def _path(opts: StorageOptions) -> StoragePath:
 
 
 def upgrade() -> None:
-    opts = _options()
+    opts = from_migration_context()
     for statement in ddl_0003.upgrade(_path(opts), opts):
         op.execute(statement)
 
