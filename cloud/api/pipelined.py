@@ -144,7 +144,7 @@ class _Protocol(asyncio.Protocol):
 
 
 class PipelinedRedis:
-    """Runs Lua scripts over one pipelined connection (see the module docstring)."""
+    """Runs Lua scripts and commands over one pipelined connection (see the module docstring)."""
 
     def __init__(self, url: str, *, timeout_s: float = 2.0, connect_timeout_s: float = 2.0) -> None:
         if urlsplit(url).scheme != "redis":
