@@ -73,6 +73,23 @@ async def test_ready_names_the_dependency_that_is_down(api_dsn: str, redis_url: 
         assert (await client.get("/api/v1/devices")).status_code == 503
 
 
+async def test_reads_go_on_when_redis_is_down(api_dsn: str, redis_url: str) -> None:
+    """The rate limiter lets requests through and the cache computes directly (fail open)."""
+    with psycopg.connect(api_dsn, autocommit=True) as conn:
+        s.seed_tenant(conn, "down", ["bar"])
+        s.seed_device(conn, "down", "bar", "tv-9")
+    good = _settings(api_dsn, redis_url)
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    down = ApiSettings(
+        **{**_as_dict(good), "redis_url": closed, "rate_limit": RateLimitSettings(enabled=True)}
+    )
+    async with _client(down, tenant="down") as client:
+        for _ in range(2):  # the second one would be a cache hit if Redis were there
+            resp = await client.get("/api/v1/devices")
+            assert resp.status_code == 200, resp.text
+            assert [d["id"] for d in resp.json()["items"]] == ["tv-9"]
+
+
 def _as_dict(settings: ApiSettings) -> dict[str, Any]:
     return {f: getattr(settings, f) for f in settings.__struct_fields__}
 
