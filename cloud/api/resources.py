@@ -55,7 +55,7 @@ def lifespan(settings: ApiSettings, state_settings: StateSettings):  # type: ign
         )
         db, hot = Database(pool), HotReads(redis, state_settings)
         cache = ResponseCache(
-            redis, reader=fast or redis, enabled=settings.cache.enabled, prefix=settings.key_prefix
+            redis, reader=fast, enabled=settings.cache.enabled, prefix=settings.key_prefix
         )
         app.state.update(
             {
