@@ -275,13 +275,19 @@ def postgres_series(table: str, opts: StorageOptions, today: date) -> list[str]:
 
 def timescale_rollup(view: str, opts: StorageOptions) -> list[str]:
     select, _key = ROLLUPS[view]
+    return timescale_rollup_from(view, select, opts, opts.refresh_start_days)
+
+
+def timescale_rollup_from(
+    view: str, select: str, opts: StorageOptions, refresh_start_days: int
+) -> list[str]:
     return [
         # Real-time: rows newer than the last refresh are aggregated on read, so
         # dashboards are current although the policy stops an hour short of now.
         f"CREATE MATERIALIZED VIEW {view} WITH (timescaledb.continuous, "
         f"timescaledb.materialized_only = false) AS {select} WITH NO DATA",
         f"SELECT add_continuous_aggregate_policy('{view}', "
-        f"start_offset => INTERVAL '{opts.refresh_start_days} days', "
+        f"start_offset => INTERVAL '{refresh_start_days} days', "
         "end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes')",
         f"SELECT add_retention_policy('{view}', INTERVAL '{opts.retention_days} days')",
     ]

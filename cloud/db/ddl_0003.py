@@ -62,14 +62,7 @@ def _timescale(view: str, opts: StorageOptions) -> list[str]:
     select, _key = ROLLUPS[view]
     # A daily bucket needs a refresh window of at least two buckets.
     start_days = opts.refresh_start_days + (2 if view == "ad_breaks_daily" else 0)
-    return [
-        f"CREATE MATERIALIZED VIEW {view} WITH (timescaledb.continuous, "
-        f"timescaledb.materialized_only = false) AS {select} WITH NO DATA",
-        f"SELECT add_continuous_aggregate_policy('{view}', "
-        f"start_offset => INTERVAL '{start_days} days', "
-        "end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '30 minutes')",
-        f"SELECT add_retention_policy('{view}', INTERVAL '{opts.retention_days} days')",
-    ]
+    return ddl_0001.timescale_rollup_from(view, select, opts, start_days)
 
 
 def upgrade(path: StoragePath, opts: StorageOptions) -> list[str]:

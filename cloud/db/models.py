@@ -32,8 +32,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from cloud.db.ddl_0003 import ALL_ROLLUPS
-
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -304,5 +302,3 @@ SERIES_TABLES: tuple[str, ...] = (
     "command_results",
     "pipeline_metrics",
 )
-#: Rollups (parents first): continuous aggregates on TimescaleDB, materialized views otherwise.
-ROLLUP_VIEWS: tuple[str, ...] = ALL_ROLLUPS

@@ -61,3 +61,18 @@ def from_migration_context() -> StorageOptions:
 
     opts = context.config.attributes.get("storage_options")
     return opts if isinstance(opts, StorageOptions) else StorageOptions()
+
+
+def recorded_path_in_migration() -> StoragePath:
+    """The storage path 0001 recorded (offline ``--sql``: ``-x storage``, else postgres)."""
+    from alembic import context, op  # only inside a migration
+
+    from cloud.db.storage_path import recorded
+
+    if context.is_offline_mode():
+        return from_migration_context().storage or StoragePath.POSTGRES
+    cur = op.get_bind().connection.cursor()
+    try:
+        return recorded(cur)
+    finally:
+        cur.close()

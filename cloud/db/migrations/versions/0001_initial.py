@@ -13,8 +13,8 @@ from alembic import context, op
 
 from cloud.db import ddl_0001
 from cloud.db.errors import DbError
-from cloud.db.options import StorageOptions, from_migration_context
-from cloud.db.storage_path import StoragePath, detect, recorded
+from cloud.db.options import StorageOptions, from_migration_context, recorded_path_in_migration
+from cloud.db.storage_path import StoragePath, detect
 
 revision = "0001"
 down_revision = None
@@ -42,13 +42,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if context.is_offline_mode():
-        path = from_migration_context().storage or StoragePath.POSTGRES
-    else:
-        cur = op.get_bind().connection.cursor()
-        try:
-            path = recorded(cur)
-        finally:
-            cur.close()
-    for statement in ddl_0001.downgrade(path):
+    for statement in ddl_0001.downgrade(recorded_path_in_migration()):
         op.execute(statement)

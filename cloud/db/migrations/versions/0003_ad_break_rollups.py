@@ -11,11 +11,10 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-from alembic import context, op
+from alembic import op
 
 from cloud.db import ddl_0003
-from cloud.db.options import StorageOptions, from_migration_context
-from cloud.db.storage_path import StoragePath, recorded
+from cloud.db.options import from_migration_context, recorded_path_in_migration
 
 revision = "0003"
 down_revision = "0002"
@@ -23,20 +22,9 @@ branch_labels = None
 depends_on = None
 
 
-def _path(opts: StorageOptions) -> StoragePath:
-    """The path revision 0001 chose and recorded."""
-    if context.is_offline_mode():
-        return opts.storage or StoragePath.POSTGRES
-    cur = op.get_bind().connection.cursor()
-    try:
-        return recorded(cur)
-    finally:
-        cur.close()
-
-
 def upgrade() -> None:
     opts = from_migration_context()
-    for statement in ddl_0003.upgrade(_path(opts), opts):
+    for statement in ddl_0003.upgrade(recorded_path_in_migration(), opts):
         op.execute(statement)
 
 
