@@ -90,11 +90,11 @@ def _json(event: Any, **_: Any) -> str:
 _writer: LineWriter | None = None
 
 
-def configure(level: str, out: TextIO | None = None) -> None:
+def configure(level: str) -> None:
     global _writer
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     if _writer is None:
-        _writer = LineWriter(out or sys.stdout)
+        _writer = LineWriter(sys.stdout)
         atexit.register(_writer.close)
         handler = _QueuedHandler(_writer)
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -1,8 +1,8 @@
 """Publish a release: store it, sign its manifest, announce it retained on the OTA topic.
 
 Re-publishing the same version with the same bytes re-announces the stored release
-(Ed25519 signatures are deterministic, so the manifest is identical); the same
-version with different bytes is refused.
+with the same firmware id and signature (Ed25519 signatures are deterministic); the
+same version with different bytes is refused.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def manifest_for(release: store.Release, url_base: str, key: Ed25519PrivateKey) 
         hardware=release.hardware,
         sha256=release.sha256,
         size=release.size,
-        url=f"{url_base.rstrip('/')}/api/v1/firmware/{release.firmware_id}/artifact",
+        url=url_base.rstrip("/") + store.artifact_path(release.firmware_id),
         signature="",
         released_at=release.released_at,
         notes=release.notes,

@@ -15,6 +15,12 @@ import psycopg
 
 from cloud.firmware.errors import FirmwareError
 
+
+def artifact_path(firmware_id: str) -> str:
+    """The API path that serves a release's file; signed manifests carry it, so it lives once."""
+    return f"/api/v1/firmware/{firmware_id}/artifact"
+
+
 CHUNK = 1 << 20
 
 

@@ -9,6 +9,7 @@ import anyio
 from cloud.api.db import Database, Row
 from cloud.api.errors import NotFound
 from cloud.api.firmware.schemas import Artifact, ManifestList, ManifestView, RolloutView
+from cloud.firmware.store import artifact_path
 
 _COLUMNS = "id, version, channel, hardware, sha256, size, signature, notes, released_at"
 
@@ -81,7 +82,7 @@ class FirmwareService:
                 signature=r[6],
                 notes=r[7],
                 released_at=r[8],
-                artifact_url=f"/api/v1/firmware/{r[0]}/artifact",
+                artifact_url=artifact_path(r[0]),
                 rollouts=rollouts.get(r[0], []) if admin else None,
             )
             for r in rows
