@@ -137,6 +137,8 @@ class RegistryFeeder:
 
     async def _flush(self) -> None:
         batch, self._pending = self._pending, {}
+        if not batch:
+            return
         known = {d.device: d for d in self._raft.devices()}
         for cmd in commands_for(batch, known):
             try:

@@ -187,12 +187,9 @@ class VenueBridgeService:
 async def _bridge_subscribed(bridge: Any, timeout: float) -> None:  # noqa: ASYNC109
     """Wait until the bridge has subscribed to the venue broker's uplinks: amqtt
     drops a message that matches no subscription, after PUBACKing it, so the
-    advert must not go up before. ``Bridge`` has no public readiness signal yet;
-    until it does, use its ``_local_ready`` event (asked of the broker owners)."""
-    ready = getattr(bridge, "wait_ready", None)
-    waiter = ready() if callable(ready) else bridge._local_ready.wait()
+    advert must not go up before."""
     try:
-        await asyncio.wait_for(waiter, timeout)
+        await asyncio.wait_for(bridge.wait_ready(), timeout)
     except TimeoutError:
         raise ServiceError(f"bridge not subscribed to the venue broker after {timeout}s") from None
 

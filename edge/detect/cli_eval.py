@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from edge.detect.errors import DetectError
-from edge.detect.evaluate import FileScore, Summary, score_file, summarise
+from edge.detect.evaluate import FileScore, Summary, percentile, score_file, summarise
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,11 +62,8 @@ def table(scores: list[FileScore], summary: Summary) -> str:
         "| file | min | P | R | F1 | breaks (true/found/matched) | bnd med s | lag med s |",
         "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
-    import numpy as np
-
     for s in scores:
-        med = float(np.median(s.boundary_errors)) if s.boundary_errors else float("nan")
-        lag = float(np.median(s.lags)) if s.lags else float("nan")
+        med, lag = percentile(s.boundary_errors, 50), percentile(s.lags, 50)
         lines.append(
             f"| {s.name} | {s.duration_s / 60:.1f} | {s.precision:.3f} | "
             f"{s.recall:.3f} | {s.f1:.3f} | {s.true_breaks}/{s.detected_breaks}/"

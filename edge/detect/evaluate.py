@@ -122,7 +122,8 @@ class Summary:
     detected_breaks: int
 
 
-def _pct(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile, NaN when there are no values."""
     return float(np.percentile(values, q)) if values else float("nan")
 
 
@@ -140,10 +141,10 @@ def summarise(scores: Sequence[FileScore]) -> Summary:
         precision=p,
         recall=r,
         f1=2 * p * r / (p + r) if p + r else 0.0,
-        boundary_median_s=_pct(errs, 50),
-        boundary_p95_s=_pct(errs, 95),
-        lag_median_s=_pct(lags, 50),
-        lag_p95_s=_pct(lags, 95),
+        boundary_median_s=percentile(errs, 50),
+        boundary_p95_s=percentile(errs, 95),
+        lag_median_s=percentile(lags, 50),
+        lag_p95_s=percentile(lags, 95),
         true_breaks=sum(s.true_breaks for s in scores),
         matched=sum(s.matched for s in scores),
         detected_breaks=sum(s.detected_breaks for s in scores),
