@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ sys.path.insert(0, str(REPO))
 from cloud.db.migrate import upgrade  # noqa: E402
 from cloud.db.partitions import Partition, create_sql  # noqa: E402
 from cloud.db.upkeep import UpkeepOptions, run_upkeep  # noqa: E402
-from tests.integration.api.support import SECRET, run_api, token, with_dbname  # noqa: E402
+from tests.integration.api.support import api_env, run_api, token, with_dbname  # noqa: E402
 from tests.support.stack import read_stack_env  # noqa: E402
 
 DB_NAME = "adwatch_api_bench"
@@ -233,19 +232,16 @@ def run_wrk(
 
 @contextmanager
 def api_server(dsn: str, redis_url: str, cached: bool, workers: int, logdir: Path) -> Iterator[str]:
-    run = uuid.uuid4().hex[:8]
-    env = {
-        "ADWATCH_PG_DSN": dsn,
-        "ADWATCH_REDIS_URL": redis_url,
-        "ADWATCH_API_JWT_SECRET": SECRET,
-        "ADWATCH_API_KEY_PREFIX": f"bench:api:{run}",
-        "ADWATCH_API_CACHE_ENABLED": str(cached),
-        "ADWATCH_API_RATE_LIMIT_PER_TOKEN_RATE": "1000000",
-        "ADWATCH_API_RATE_LIMIT_PER_TOKEN_BURST": "1000000",
-        "ADWATCH_API_RATE_LIMIT_PER_IP_RATE": "1000000",
-        "ADWATCH_API_RATE_LIMIT_PER_IP_BURST": "1000000",
-        "ADWATCH_API_POOL_MAX": "10",
-    }
+    env = api_env(
+        dsn,
+        redis_url,
+        ADWATCH_API_CACHE_ENABLED=str(cached),
+        ADWATCH_API_RATE_LIMIT_PER_TOKEN_RATE="1000000",
+        ADWATCH_API_RATE_LIMIT_PER_TOKEN_BURST="1000000",
+        ADWATCH_API_RATE_LIMIT_PER_IP_RATE="1000000",
+        ADWATCH_API_RATE_LIMIT_PER_IP_BURST="1000000",
+        ADWATCH_API_POOL_MAX="10",
+    )  # its own Redis key prefixes per server, as before
     with run_api(env, logdir / f"api-{'cached' if cached else 'uncached'}.log", workers) as url:
         yield url
 

@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,19 +216,24 @@ def _profile(procs: list[Proc], seconds: float, log_dir: Path) -> dict[str, Path
     return outs
 
 
+def collapsed(raw: Path) -> Iterator[tuple[str, int]]:
+    """(stack, samples) per line of py-spy's collapsed output; nothing if there is none."""
+    if not raw.exists():
+        return
+    for line in raw.read_text().splitlines():
+        stack, _, num = line.rpartition(" ")
+        if stack and num.isdigit():
+            yield stack, int(num)
+
+
 def top_frames(raw: Path, n: int = 12) -> list[tuple[str, float]]:
     """Self time by innermost frame from py-spy's collapsed stacks (share of samples)."""
     counts: dict[str, int] = {}
     total = 0
-    if not raw.exists():
-        return []
-    for line in raw.read_text().splitlines():
-        stack, _, num = line.rpartition(" ")
-        if not stack or not num.isdigit():
-            continue
+    for stack, num in collapsed(raw):
         leaf = stack.split(";")[-1]
-        counts[leaf] = counts.get(leaf, 0) + int(num)
-        total += int(num)
+        counts[leaf] = counts.get(leaf, 0) + num
+        total += num
     ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:n]
     return [(name, count / max(total, 1)) for name, count in ranked]
 
@@ -249,13 +255,8 @@ REST = "everything else (Faust streams and consumer, asyncio, paho's loop, loggi
 def inclusive_shares(raw: Path) -> list[tuple[str, float]]:
     counts: dict[str, int] = {}
     total = 0
-    if not raw.exists():
-        return []
-    for line in raw.read_text().splitlines():
-        stack, _, num = line.rpartition(" ")
-        if not stack or not num.isdigit():
-            continue
-        total += int(num)
+    for stack, num in collapsed(raw):
+        total += num
         hit = False
         for name, needles in GROUPS.items():
             if any(n in stack for n in needles):
