@@ -16,9 +16,9 @@ from cloud.state.keys import StateSettings
 from cloud.state.store import HotState
 from schemas.codec import encode
 from schemas.kafka import DEAD_LETTER_TOPIC, decode_dead_letter
-from schemas.messages import HealthReport
 from schemas.topics import device_topic
 from tests.integration.ingest.pipeline import Pipeline, wait_stored
+from tests.support.messages import health_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -82,18 +82,7 @@ def test_every_message_stored_exactly_once(running: Pipeline) -> None:
 def _bad_payloads(prefix: str) -> list[tuple[str, bytes, str]]:
     """1,000 malformed uplinks of five sorts: (topic, payload, expected reason)."""
     good = device_topic(f"{prefix}-bad", "lab", f"{prefix}-dev", "health")
-    health = msgspec.to_builtins(
-        HealthReport.new(
-            cpu_percent=1,
-            memory_percent=1,
-            disk_percent=1,
-            uptime_s=1,
-            fps=25,
-            inference_ms_p50=1,
-            inference_ms_p95=2,
-            queue_depth=0,
-        )
-    )
+    health = msgspec.to_builtins(health_report())
     out: list[tuple[str, bytes, str]] = []
     for i in range(200):
         out.append(
@@ -106,18 +95,7 @@ def _bad_payloads(prefix: str) -> list[tuple[str, bytes, str]]:
         out.append(
             (
                 f"adwatch/v1/{prefix}-Bad_Tenant/lab/dev-{i}/health",
-                encode(
-                    HealthReport.new(
-                        cpu_percent=1,
-                        memory_percent=1,
-                        disk_percent=1,
-                        uptime_s=i,
-                        fps=25,
-                        inference_ms_p50=1,
-                        inference_ms_p95=2,
-                        queue_depth=0,
-                    )
-                ),
+                encode(health_report(uptime_s=i)),
                 "bad_topic",
             )
         )

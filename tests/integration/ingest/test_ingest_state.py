@@ -15,8 +15,9 @@ import redis.asyncio as aioredis
 from cloud.state.keys import StateSettings, plan_update
 from cloud.state.store import HotState
 from schemas.kafka import IngestRecord
-from schemas.messages import DeviceStatus, HealthReport, Message
+from schemas.messages import DeviceStatus, Message
 from schemas.topics import TopicKind
+from tests.support.messages import health_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
@@ -43,16 +44,7 @@ def _rec(device: str, payload: Message, kind: TopicKind, at: datetime) -> Ingest
 def _health(device: str, at: datetime) -> IngestRecord:
     return _rec(
         device,
-        HealthReport.new(
-            cpu_percent=5,
-            memory_percent=1,
-            disk_percent=1,
-            uptime_s=1,
-            fps=25,
-            inference_ms_p50=1,
-            inference_ms_p95=2,
-            queue_depth=0,
-        ),
+        health_report(cpu_percent=5),
         TopicKind.HEALTH,
         at,
     )

@@ -16,23 +16,14 @@ from cloud.stream.config import load_settings
 from cloud.stream.errors import StreamConfigError
 from cloud.stream.lag import consumer_lag
 from schemas.kafka import IngestRecord, encode_record
-from schemas.messages import HealthReport
 from schemas.topics import TopicKind
+from tests.support.messages import health_report
 
 TP = namedtuple("TP", "topic partition")
 
 
 def _record(i: int) -> IngestRecord:
-    msg = HealthReport.new(
-        cpu_percent=1,
-        memory_percent=1,
-        disk_percent=1,
-        uptime_s=i,
-        fps=25,
-        inference_ms_p50=1,
-        inference_ms_p95=2,
-        queue_depth=0,
-    )
+    msg = health_report(uptime_s=i)
     return IngestRecord(
         tenant="t",
         location="l",

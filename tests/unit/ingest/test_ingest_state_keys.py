@@ -16,8 +16,9 @@ from cloud.state.keys import (
     tenant_member,
 )
 from schemas.kafka import IngestRecord
-from schemas.messages import DeviceStatus, HealthReport, Message
+from schemas.messages import DeviceStatus, Message
 from schemas.topics import TopicKind
+from tests.support.messages import health_report
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 DEV = DeviceRef("acme", "store-1", "dev-1")
@@ -36,16 +37,7 @@ def _record(payload: Message, kind: TopicKind, at: float) -> IngestRecord:
 
 def _health(at: float) -> IngestRecord:
     return _record(
-        HealthReport.new(
-            cpu_percent=1,
-            memory_percent=1,
-            disk_percent=1,
-            uptime_s=at,
-            fps=25,
-            inference_ms_p50=1,
-            inference_ms_p95=2,
-            queue_depth=0,
-        ),
+        health_report(uptime_s=at),
         TopicKind.HEALTH,
         at,
     )
